@@ -1,0 +1,144 @@
+"""Array back ends: NumPy everywhere, CuPy on a GPU.
+
+Introduced in the chapter :ref:`ch-pid`.
+
+The back end is chosen by a string, ``"auto" | "numpy" | "cupy"``, or by the environment
+variable ``INFOBOOK_BACKEND`` when no string is given. ``"auto"`` probes CuPy with a tiny real
+kernel (so a missing CUDA toolkit or driver is caught, not only a missing package) and falls back
+to NumPy, recording why in :attr:`Backend.reason`. Asking for ``"cupy"`` where it cannot work
+raises :class:`BackendUnavailableError` with the reason and how to fix it.
+
+CuPy is imported lazily: ``import infobook`` never imports it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+BACKEND_CHOICES = ("auto", "numpy", "cupy")
+ENV_VAR = "INFOBOOK_BACKEND"
+
+_CUPY_HINT = (
+    "Install the GPU extra that matches the host's CUDA major version, "
+    "`pip install 'infobook[gpu-cuda12]'` or `pip install 'infobook[gpu-cuda13]'` "
+    "(add `cupy-cuda12x[ctk]` / `cupy-cuda13x[ctk]` when the host has no CUDA toolkit), "
+    "or use the NumPy back end: backend='numpy' or INFOBOOK_BACKEND=numpy."
+)
+
+
+class BackendUnavailableError(RuntimeError):
+    """The requested array back end cannot run on this machine."""
+
+
+@dataclass(frozen=True)
+class Backend:
+    """A chosen array back end.
+
+    Attributes
+    ----------
+    name : str
+        ``"numpy"`` or ``"cupy"``.
+    xp : module
+        The array module (``numpy`` or ``cupy``).
+    reason : str
+        Why this back end was chosen (for ``auto``: why CuPy was or was not used).
+    """
+
+    name: str
+    xp: ModuleType
+    reason: str
+
+    def asarray(self, x: Any, dtype: Any = None) -> Any:
+        """Move ``x`` onto this back end."""
+        return self.xp.asarray(x, dtype=dtype)
+
+
+@lru_cache(maxsize=1)
+def probe_cupy() -> tuple[ModuleType | None, str]:
+    """Try CuPy for real: import it, find a device, compile and run a tiny kernel.
+
+    Returns
+    -------
+    (module or None, reason)
+        The ``cupy`` module when everything worked, else ``None``; and a sentence saying what
+        happened. The result is cached for the life of the process.
+    """
+    try:
+        import cupy  # noqa: PLC0415  (lazy by design)
+    except Exception as exc:  # ImportError, or a broken installation
+        return None, f"CuPy is not importable ({type(exc).__name__}: {exc})"
+    try:
+        if not cupy.is_available():
+            return None, "CuPy is installed but no CUDA device is available"
+        kernel = cupy.ElementwiseKernel("T x", "T y", "y = x * x + 1", "infobook_probe")
+        out = kernel(cupy.arange(4, dtype=cupy.float32))
+        if cupy.asnumpy(out).tolist() != [1.0, 2.0, 5.0, 10.0]:
+            return None, "CuPy's probe kernel returned wrong values"
+    except Exception as exc:  # CUDARuntimeError, NVRTC/compile errors, driver mismatch
+        return None, f"CuPy cannot run a kernel here ({type(exc).__name__}: {exc})"
+    name = cupy.cuda.runtime.getDeviceProperties(0)["name"]
+    if isinstance(name, bytes):
+        name = name.decode()
+    return cupy, f"CuPy probe kernel ran on {name}"
+
+
+def get_backend(name: str | None = None) -> Backend:
+    """Choose the array back end.
+
+    Parameters
+    ----------
+    name : {"auto", "numpy", "cupy"} or None
+        ``None`` reads the environment variable ``INFOBOOK_BACKEND`` (default ``"auto"``).
+
+    Raises
+    ------
+    ValueError
+        For a name that is not one of the choices.
+    BackendUnavailableError
+        For ``"cupy"`` when CuPy cannot run here; the message says why and how to fix it.
+    """
+    source = "argument"
+    if name is None:
+        name = os.environ.get(ENV_VAR, "auto") or "auto"
+        source = f"environment variable {ENV_VAR}"
+    key = str(name).strip().lower()
+    if key not in BACKEND_CHOICES:
+        raise ValueError(
+            f"unknown back end {name!r} (from the {source}); choose one of {BACKEND_CHOICES}"
+        )
+    if key == "numpy":
+        return Backend("numpy", np, f"NumPy requested by {source}")
+    cupy, why = probe_cupy()
+    if key == "cupy":
+        if cupy is None:
+            raise BackendUnavailableError(f"the CuPy back end was requested but {why}. {_CUPY_HINT}")
+        return Backend("cupy", cupy, why)
+    if cupy is None:
+        return Backend("numpy", np, f"auto: fell back to NumPy because {why}")
+    return Backend("cupy", cupy, f"auto: {why}")
+
+
+def array_namespace(*arrays: Any) -> ModuleType:
+    """The array module of the given arrays (``cupy`` for CuPy arrays, else ``numpy``).
+
+    Does not import CuPy: a CuPy array can only exist when CuPy is already imported.
+    """
+    for a in arrays:
+        if type(a).__module__.split(".")[0] == "cupy":
+            import cupy  # noqa: PLC0415
+
+            return cupy
+    return np
+
+
+def to_numpy(x: Any) -> np.ndarray:
+    """Copy an array of either back end to a NumPy array (for plots and tables)."""
+    if type(x).__module__.split(".")[0] == "cupy":
+        return x.get()
+    return np.asarray(x)

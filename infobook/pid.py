@@ -1,0 +1,397 @@
+r"""Partial information decomposition with the shared-exclusion measure :math:`I^{sx}`.
+
+Introduced in the chapter :ref:`ch-pid`. The measure is that of Makkeh, Gutknecht and Wibral
+(2021), *Introducing a differentiable measure of pointwise shared information*, Phys. Rev. E 103,
+032149, for two sources :math:`S_1, S_2` and a target :math:`Y`.
+
+Every function takes a joint pmf ``p`` of shape ``(..., n_s1, n_s2, n_target)`` (target last) and
+works over any leading batch axes, on NumPy or CuPy arrays alike (the module of ``p`` is used).
+All values are in bits. Cells with ``p == 0`` contribute exactly nothing: no epsilon is added.
+
+The pointwise redundancy of a realisation :math:`(s_1, s_2, y)` is
+
+.. math::
+
+    i^{sx}_\cap = \log_2 \frac{P(y \mid S_1 = s_1 \lor S_2 = s_2)}{p(y)}
+               = \underbrace{-\log_2 P(s_1 \lor s_2)}_{i^+}
+                 - \underbrace{\left(-\log_2 P(s_1 \lor s_2 \mid y)\right)}_{i^-},
+
+with :math:`P(s_1 \lor s_2) = p(s_1) + p(s_2) - p(s_1, s_2)`. The other lattice nodes are local
+mutual informations, and the atoms follow by Möbius inversion:
+``red = I({1}{2})``, ``unq1 = I(Y:S1) - red``, ``unq2 = I(Y:S2) - red``,
+``syn = I(Y:S1,S2) - I(Y:S1) - I(Y:S2) + red`` and ``res = H(Y | S1, S2)``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from .backend import array_namespace
+
+LN2 = math.log(2.0)
+
+#: Order of the atoms in a goal vector, as published: [unq_T, unq_R, red, syn, H_res]
+#: with source 1 = the teaching input T and source 2 = the recurrent input R.
+GOAL_ATOMS: tuple[str, ...] = ("unq1", "unq2", "red", "syn", "res")
+
+#: Named goals of the infomorphic chapters (weights in the order of :data:`GOAL_ATOMS`).
+NAMED_GOALS: dict[str, tuple[float, float, float, float, float]] = {
+    "redundancy": (0.0, 0.0, 1.0, 0.0, 0.0),
+    "mutual_information": (1.0, 0.0, 1.0, 0.0, 0.0),  # I(Y:T) = unq_T + red
+    "coinformation": (0.0, 0.0, 1.0, -1.0, 0.0),  # I(Y:T:R) = red - syn
+    "optimized_i": (-0.27, -0.68, 0.68, -0.77, -0.80),
+    "optimized_ii": (0.48, -0.16, 0.25, 0.04, -0.63),
+}
+
+NORMALISATION_TOL = 1e-6
+
+
+class Atoms(NamedTuple):
+    """The five averaged quantities of a two-source decomposition, in bits.
+
+    ``red + unq1 + unq2 + syn + res == H(Y)``. Each field has the batch shape of the input.
+    """
+
+    red: Any
+    unq1: Any
+    unq2: Any
+    syn: Any
+    res: Any
+
+    def goal_vector_order(self) -> tuple[Any, Any, Any, Any, Any]:
+        """The atoms in the published goal order ``[unq1, unq2, red, syn, res]``."""
+        return (self.unq1, self.unq2, self.red, self.syn, self.res)
+
+
+class LatticeAtoms(NamedTuple):
+    """Four lattice atoms (no residual entropy), used for the informative and misinformative
+    parts, which are each averaged separately and satisfy ``atoms = informative - misinformative``.
+    """
+
+    red: Any
+    unq1: Any
+    unq2: Any
+    syn: Any
+
+
+class PointwiseSxPID(NamedTuple):
+    """Pointwise (local) quantities, each of the shape of ``p`` (0 where ``p == 0``).
+
+    ``atoms`` holds the local atoms ``red, unq1, unq2, syn`` and the local residual
+    ``res = -log2 p(y | s1, s2)``; ``informative`` and ``misinformative`` the local parts
+    :math:`i^+` and :math:`i^-` of the four lattice atoms, with ``atoms = informative -
+    misinformative`` for each of them. Averaging any field with weights ``p`` gives the
+    averaged quantity.
+    """
+
+    atoms: Atoms
+    informative: LatticeAtoms
+    misinformative: LatticeAtoms
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def validate_pmf(p: Any, *, tol: float = NORMALISATION_TOL) -> Any:
+    """Check that ``p`` is a joint pmf of shape ``(..., n_s1, n_s2, n_target)``.
+
+    Returns ``p`` as a floating array of its own module. Raises :class:`ValueError` naming the
+    problem: fewer than three axes, an empty axis, NaN or infinite entries, negative entries, or
+    a pmf whose entries do not sum to 1 within ``tol`` (per batch element).
+    """
+    xp = array_namespace(p)
+    p = xp.asarray(p)
+    if p.dtype.kind not in "fiu":
+        raise ValueError(f"the pmf must hold real numbers, got dtype {p.dtype}")
+    if p.dtype.kind != "f":
+        p = p.astype(xp.float64)
+    if p.ndim < 3:
+        raise ValueError(
+            f"the pmf must have at least three axes (..., n_s1, n_s2, n_target), got shape "
+            f"{tuple(p.shape)}; add singleton axes or reshape the joint distribution"
+        )
+    if min(p.shape[-3:]) < 1:
+        raise ValueError(f"the pmf has an empty axis: shape {tuple(p.shape)}")
+    if not bool(xp.all(xp.isfinite(p))):
+        raise ValueError("the pmf contains NaN or infinite entries")
+    if bool(xp.any(p < 0)):
+        worst = float(p.min())
+        raise ValueError(f"the pmf has negative entries (smallest {worst:.3g}); probabilities are >= 0")
+    totals = p.sum(axis=(-3, -2, -1))
+    err = xp.abs(totals - 1.0)
+    if bool(xp.any(err > tol)):
+        bad = float(err.max())
+        raise ValueError(
+            f"the pmf does not sum to 1 (largest deviation {bad:.3g} > tolerance {tol:g}); "
+            "divide by its sum over the last three axes"
+        )
+    return p
+
+
+def goal_vector(goal: str | Sequence[float] | Any) -> np.ndarray:
+    """Turn a goal name or a 5-vector into weights ``[unq1, unq2, red, syn, res]``.
+
+    Parameters
+    ----------
+    goal : str or sequence of 5 floats
+        One of :data:`NAMED_GOALS` or five finite weights in the order of :data:`GOAL_ATOMS`.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, a vector that does not have five entries, or non-finite weights.
+    """
+    if isinstance(goal, str):
+        key = goal.strip().lower()
+        if key not in NAMED_GOALS:
+            raise ValueError(
+                f"unknown goal {goal!r}; choose one of {sorted(NAMED_GOALS)} "
+                "or give five weights [unq1, unq2, red, syn, res]"
+            )
+        return np.asarray(NAMED_GOALS[key], dtype=np.float64)
+    try:
+        g = np.asarray(goal, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"a goal must be a name or five numbers, got {goal!r}") from exc
+    if g.shape != (5,):
+        raise ValueError(
+            f"a goal vector needs exactly five weights [unq1, unq2, red, syn, res], got shape {g.shape}"
+        )
+    if not np.all(np.isfinite(g)):
+        raise ValueError(f"goal weights must be finite, got {g.tolist()}")
+    return g
+
+
+# --------------------------------------------------------------------------- core
+
+
+def _safe_log2(xp: Any, x: Any, mask: Any) -> Any:
+    """log2(x) where ``mask``, exactly 0 elsewhere (no epsilon, no warnings)."""
+    return xp.where(mask, xp.log2(xp.where(mask, x, 1.0)), 0.0)
+
+
+def _safe_div(xp: Any, a: Any, b: Any, mask: Any) -> Any:
+    return xp.where(mask, a / xp.where(mask, b, 1.0), 0.0)
+
+
+class _Marginals(NamedTuple):
+    p: Any
+    mask: Any  # p > 0
+    p12: Any  # p(s1, s2)       (..., n1, n2, 1)
+    p1y: Any  # p(s1, y)        (..., n1, 1, ny)
+    p2y: Any  # p(s2, y)        (..., 1, n2, ny)
+    p1: Any  # p(s1)           (..., n1, 1, 1)
+    p2: Any  # p(s2)           (..., 1, n2, 1)
+    py: Any  # p(y)            (..., 1, 1, ny)
+    union: Any  # P(s1 or s2)    (..., n1, n2, 1)
+    union_y: Any  # P(s1 or s2, y) (..., n1, n2, ny)
+
+
+def _marginals(xp: Any, p: Any) -> _Marginals:
+    p12 = p.sum(axis=-1, keepdims=True)
+    p1y = p.sum(axis=-2, keepdims=True)
+    p2y = p.sum(axis=-3, keepdims=True)
+    p1 = p12.sum(axis=-2, keepdims=True)
+    p2 = p12.sum(axis=-3, keepdims=True)
+    py = p1y.sum(axis=-3, keepdims=True)
+    union = p1 + p2 - p12
+    union_y = p1y + p2y - p
+    return _Marginals(p, p > 0, p12, p1y, p2y, p1, p2, py, union, union_y)
+
+
+def _local_parts(xp: Any, m: _Marginals) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """Local informative (i+) and misinformative (i-) parts of the four lattice nodes
+    ({1}{2}, {1}, {2}, {12}), each of the shape of p and 0 where p == 0."""
+    mask = m.mask
+    plus = (
+        -_safe_log2(xp, m.union, mask),
+        -_safe_log2(xp, m.p1, mask),
+        -_safe_log2(xp, m.p2, mask),
+        -_safe_log2(xp, m.p12, mask),
+    )
+    # i- = -log2 P(event | y) = -log2 P(event, y) + log2 p(y)
+    log_py = _safe_log2(xp, m.py, mask)
+    minus = (
+        -_safe_log2(xp, m.union_y, mask) + log_py,
+        -_safe_log2(xp, m.p1y, mask) + log_py,
+        -_safe_log2(xp, m.p2y, mask) + log_py,
+        -_safe_log2(xp, m.p, mask) + log_py,
+    )
+    return plus, minus
+
+
+def _mobius(nodes: Sequence[Any]) -> tuple[Any, Any, Any, Any]:
+    red, i1, i2, i12 = nodes
+    return red, i1 - red, i2 - red, i12 - i1 - i2 + red
+
+
+def _average(p: Any, local: Any) -> Any:
+    return (p * local).sum(axis=(-3, -2, -1))
+
+
+def _prepare(p: Any, validate: bool) -> tuple[Any, Any]:
+    xp = array_namespace(p)
+    if validate:
+        p = validate_pmf(p)
+    else:
+        p = xp.asarray(p)
+        if p.dtype.kind != "f":
+            p = p.astype(xp.float64)
+    return xp, p
+
+
+def sxpid(p: Any, *, validate: bool = True) -> Atoms:
+    r"""Two-source :math:`I^{sx}` decomposition of the pmf ``p``, in bits.
+
+    Parameters
+    ----------
+    p : array of shape (..., n_s1, n_s2, n_target)
+        Joint pmf, target last, batched over any leading axes; NumPy or CuPy.
+    validate : bool
+        Check the input (see :func:`validate_pmf`). Switch off only in inner loops whose input is
+        a pmf by construction.
+
+    Returns
+    -------
+    Atoms
+        ``red, unq1, unq2, syn, res``, each of the batch shape ``p.shape[:-3]``; ``res`` is
+        :math:`H(Y \mid S_1, S_2)`.
+
+    Examples
+    --------
+    >>> from infobook.distributions import canonical
+    >>> round(float(sxpid(canonical("XOR")).red), 9)
+    -0.584962501
+    """
+    xp, p = _prepare(p, validate)
+    m = _marginals(xp, p)
+    plus, minus = _local_parts(xp, m)
+    nodes = [_average(p, a - b) for a, b in zip(plus, minus, strict=True)]
+    red, unq1, unq2, syn = _mobius(nodes)
+    res = _average(p, _safe_log2(xp, m.p12, m.mask) - _safe_log2(xp, p, m.mask))
+    return Atoms(red, unq1, unq2, syn, res)
+
+
+def sxpid_pointwise(p: Any, *, validate: bool = True) -> PointwiseSxPID:
+    """Pointwise (local) :math:`I^{sx}` atoms and their informative / misinformative parts.
+
+    Every field has the shape of ``p`` and is 0 where ``p == 0``. The ``p``-weighted sums over the
+    last three axes give :func:`sxpid`'s atoms and :func:`sxpid_parts`' parts.
+    """
+    xp, p = _prepare(p, validate)
+    m = _marginals(xp, p)
+    plus, minus = _local_parts(xp, m)
+    local = [a - b for a, b in zip(plus, minus, strict=True)]
+    res = _safe_log2(xp, m.p12, m.mask) - _safe_log2(xp, p, m.mask)
+    return PointwiseSxPID(
+        atoms=Atoms(*_mobius(local), res),
+        informative=LatticeAtoms(*_mobius(plus)),
+        misinformative=LatticeAtoms(*_mobius(minus)),
+    )
+
+
+def sxpid_parts(p: Any, *, validate: bool = True) -> tuple[LatticeAtoms, LatticeAtoms]:
+    """Averaged informative and misinformative parts of the four lattice atoms.
+
+    Returns ``(informative, misinformative)``; for every atom ``a``,
+    ``a = informative.a - misinformative.a``.
+    """
+    xp, p = _prepare(p, validate)
+    m = _marginals(xp, p)
+    plus, minus = _local_parts(xp, m)
+    inf = LatticeAtoms(*_mobius([_average(p, a) for a in plus]))
+    mis = LatticeAtoms(*_mobius([_average(p, b) for b in minus]))
+    return inf, mis
+
+
+# --------------------------------------------------------------------------- goals and gradients
+
+
+def pid_goal(p: Any, goal: str | Sequence[float], *, validate: bool = True) -> Any:
+    """The goal :math:`G = \\sum_k \\gamma_k \\, \\mathrm{atom}_k` of the pmf ``p`` (batch shape).
+
+    ``goal`` is a name from :data:`NAMED_GOALS` or five weights ``[unq1, unq2, red, syn, res]``.
+    """
+    g = goal_vector(goal)
+    atoms = sxpid(p, validate=validate).goal_vector_order()
+    return sum(float(w) * a for w, a in zip(g, atoms, strict=True))
+
+
+def pid_goal_gradient(
+    p: Any, goal: str | Sequence[float], *, validate: bool = True
+) -> tuple[Any, Any]:
+    r"""The goal :math:`G(p)` and its exact gradient :math:`\partial G / \partial p`.
+
+    The goal is written over the lattice nodes,
+    :math:`G = c_\cap I_\cap + c_1 I(Y{:}S_1) + c_2 I(Y{:}S_2) + c_{12} I(Y{:}S_1,S_2)
+    + \gamma_\mathrm{res} H(Y\mid S_1,S_2)` with :math:`c_\cap = \gamma_\mathrm{red}
+    - \gamma_{\mathrm{unq}1} - \gamma_{\mathrm{unq}2} + \gamma_\mathrm{syn}`,
+    :math:`c_k = \gamma_{\mathrm{unq}k} - \gamma_\mathrm{syn}`, :math:`c_{12} = \gamma_\mathrm{syn}`,
+    and each node is differentiated analytically, treating every entry of ``p`` as an independent
+    variable (marginals computed from ``p``). In nats, for a cell :math:`z = (a, b, c)`:
+
+    * :math:`\partial I(Y{:}S_1,S_2) / \partial p_z = \ln \frac{p(a,b,c)}{p(a,b)\,p(c)} - 1`,
+      and likewise for :math:`I(Y{:}S_1)`, :math:`I(Y{:}S_2)`;
+    * :math:`\partial H(Y\mid S_1,S_2)/\partial p_z = -\ln p(c \mid a, b)`;
+    * :math:`\partial I_\cap / \partial p_z = \ln \frac{V_z}{U_{ab}\,p(c)}
+      + \sum_{s_2} r_{a s_2 c} + \sum_{s_1} r_{s_1 b c} - r_{abc}
+      - \sum_{s_2} q_{a s_2} - \sum_{s_1} q_{s_1 b} + q_{ab} - 1`,
+      with :math:`U = P(s_1 \lor s_2)`, :math:`V = P(s_1 \lor s_2, y)`, :math:`r = p / V` and
+      :math:`q = p(s_1, s_2) / U`.
+
+    The result is divided by :math:`\ln 2` (bits). Cells with ``p == 0`` get gradient 0: there
+    the derivative is one-sided and, for the entropy-like terms, infinite; callers whose
+    ``p`` is built from strictly positive probabilities (as a sigmoid output) never meet it.
+
+    Returns
+    -------
+    (value, gradient)
+        ``value`` of the batch shape and ``gradient`` of the shape of ``p``.
+    """
+    g = goal_vector(goal)
+    xp, p = _prepare(p, validate)
+    m = _marginals(xp, p)
+    mask = m.mask
+    g_unq1, g_unq2, g_red, g_syn, g_res = (float(x) for x in g)
+    c_red = g_red - g_unq1 - g_unq2 + g_syn
+    c_1 = g_unq1 - g_syn
+    c_2 = g_unq2 - g_syn
+    c_12 = g_syn
+
+    def ln(x: Any) -> Any:
+        return _safe_log2(xp, x, mask) * LN2
+
+    ln_py = ln(m.py)
+    ln_p12 = ln(m.p12)
+    ln_p = ln(p)
+    # local node values (nats) at every cell
+    loc_red = ln(m.union_y) - ln(m.union) - ln_py
+    loc_1 = ln(m.p1y) - ln(m.p1) - ln_py
+    loc_2 = ln(m.p2y) - ln(m.p2) - ln_py
+    loc_12 = ln_p - ln_p12 - ln_py
+    loc_res = ln_p12 - ln_p  # -ln p(y|s1,s2)
+
+    nodes = [_average(p, x) for x in (loc_red, loc_1, loc_2, loc_12, loc_res)]
+    value = (c_red * nodes[0] + c_1 * nodes[1] + c_2 * nodes[2] + c_12 * nodes[3]) / LN2
+    value = value + g_res * nodes[4] / LN2
+
+    # redundancy correction terms
+    r = _safe_div(xp, p, m.union_y, mask)
+    q = _safe_div(xp, m.p12, m.union, m.p12 > 0)
+    corr_red = (
+        r.sum(axis=-2, keepdims=True)
+        + r.sum(axis=-3, keepdims=True)
+        - r
+        - q.sum(axis=-2, keepdims=True)
+        - q.sum(axis=-3, keepdims=True)
+        + q
+    )
+    grad = c_red * (loc_red + corr_red - 1.0)
+    grad = grad + c_1 * (loc_1 - 1.0) + c_2 * (loc_2 - 1.0) + c_12 * (loc_12 - 1.0)
+    grad = grad - g_res * (ln_p - ln_p12)
+    grad = xp.where(mask, grad, 0.0) / LN2
+    return value, grad
