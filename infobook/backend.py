@@ -117,7 +117,9 @@ def get_backend(name: str | None = None) -> Backend:
     cupy, why = probe_cupy()
     if key == "cupy":
         if cupy is None:
-            raise BackendUnavailableError(f"the CuPy back end was requested but {why}. {_CUPY_HINT}")
+            raise BackendUnavailableError(
+                f"the CuPy back end was requested but {why}. {_CUPY_HINT}"
+            )
         return Backend("cupy", cupy, why)
     if cupy is None:
         return Backend("numpy", np, f"auto: fell back to NumPy because {why}")

@@ -120,7 +120,9 @@ def validate_pmf(p: Any, *, tol: float = NORMALISATION_TOL) -> Any:
         raise ValueError("the pmf contains NaN or infinite entries")
     if bool(xp.any(p < 0)):
         worst = float(p.min())
-        raise ValueError(f"the pmf has negative entries (smallest {worst:.3g}); probabilities are >= 0")
+        raise ValueError(
+            f"the pmf has negative entries (smallest {worst:.3g}); probabilities are >= 0"
+        )
     totals = p.sum(axis=(-3, -2, -1))
     err = xp.abs(totals - 1.0)
     if bool(xp.any(err > tol)):
@@ -159,7 +161,8 @@ def goal_vector(goal: str | Sequence[float] | Any) -> np.ndarray:
         raise ValueError(f"a goal must be a name or five numbers, got {goal!r}") from exc
     if g.shape != (5,):
         raise ValueError(
-            f"a goal vector needs exactly five weights [unq1, unq2, red, syn, res], got shape {g.shape}"
+            "a goal vector needs exactly five weights [unq1, unq2, red, syn, res], "
+            f"got shape {g.shape}"
         )
     if not np.all(np.isfinite(g)):
         raise ValueError(f"goal weights must be finite, got {g.tolist()}")
@@ -330,7 +333,8 @@ def pid_goal_gradient(
     :math:`G = c_\cap I_\cap + c_1 I(Y{:}S_1) + c_2 I(Y{:}S_2) + c_{12} I(Y{:}S_1,S_2)
     + \gamma_\mathrm{res} H(Y\mid S_1,S_2)` with :math:`c_\cap = \gamma_\mathrm{red}
     - \gamma_{\mathrm{unq}1} - \gamma_{\mathrm{unq}2} + \gamma_\mathrm{syn}`,
-    :math:`c_k = \gamma_{\mathrm{unq}k} - \gamma_\mathrm{syn}`, :math:`c_{12} = \gamma_\mathrm{syn}`,
+    :math:`c_k = \gamma_{\mathrm{unq}k} - \gamma_\mathrm{syn}`,
+    :math:`c_{12} = \gamma_\mathrm{syn}`,
     and each node is differentiated analytically, treating every entry of ``p`` as an independent
     variable (marginals computed from ``p``). In nats, for a cell :math:`z = (a, b, c)`:
 

@@ -67,8 +67,14 @@ def test_catalogue_against_dit(name):
 
 @pytest.mark.parametrize(
     "shape,zeros,seed",
-    [((2, 2, 2), 0.0, 0), ((3, 2, 2), 0.2, 1), ((2, 5, 3), 0.0, 2), ((4, 3, 2), 0.4, 3),
-     ((2, 60, 2), 0.85, 4), ((5, 4, 3), 0.5, 5)],
+    [
+        ((2, 2, 2), 0.0, 0),
+        ((3, 2, 2), 0.2, 1),
+        ((2, 5, 3), 0.0, 2),
+        ((4, 3, 2), 0.4, 3),
+        ((2, 60, 2), 0.85, 4),
+        ((5, 4, 3), 0.5, 5),
+    ],
 )
 def test_random_pmfs_against_dit(shape, zeros, seed):
     batch = random_pmf((2, *shape), seed, zeros=zeros)
@@ -196,8 +202,13 @@ def test_invariance_under_relabelling(p, rnd):
 def test_goal_vectors_and_names():
     assert goal_vector("redundancy").tolist() == [0, 0, 1, 0, 0]
     assert goal_vector([1, 2, 3, 4, 5]).tolist() == [1, 2, 3, 4, 5]
-    assert set(NAMED_GOALS) >= {"redundancy", "mutual_information", "coinformation",
-                                "optimized_i", "optimized_ii"}
+    assert set(NAMED_GOALS) >= {
+        "redundancy",
+        "mutual_information",
+        "coinformation",
+        "optimized_i",
+        "optimized_ii",
+    }
     assert GOAL_ATOMS == ("unq1", "unq2", "red", "syn", "res")
 
 

@@ -1,0 +1,412 @@
+"""Executing the chapters with papermill and rendering the book with Jupyter Book.
+
+The pipeline, run by ``make book`` (``python -m infobook.book build``):
+
+1. **stage** the book sources into ``_build/src`` (configuration, bibliography, pages);
+2. **execute** every chapter (a MyST-markdown notebook, read with jupytext) with papermill, with
+   the parameter set of the chosen scale (``book/params/<scale>/<chapter>.yaml``), writing the
+   executed notebook into the staging tree in place of its source;
+3. **vendor** MathJax, RequireJS and the ipywidgets HTML manager (pinned in ``package.json``)
+   from the npm registry into the site's ``_static/vendor`` so that math and widgets render with
+   no CDN;
+4. **render** the static site with Jupyter Book into ``_build/html``;
+5. **check** the built site: every page of ``_toc.yml`` present, no traceback or stderr output,
+   every image present and non-empty, every internal link and anchor resolvable offline, and no
+   script loaded from the network.
+
+A single chapter is rerun with other parameters by ``python -m infobook.book run 01_pid
+--params book/params/full/01_pid.yaml`` (what ``make run`` calls).
+"""
+
+from __future__ import annotations
+
+import argparse
+import html.parser
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+SCALES = ("ci", "full")
+VENDOR_PACKAGES = {
+    # file or folder inside node_modules -> place under _static/vendor
+    "requirejs/require.js": "require.js",
+    "@jupyter-widgets/html-manager/dist": "npm/@jupyter-widgets/html-manager/dist",
+    "mathjax/es5": "mathjax",
+}
+
+
+# --------------------------------------------------------------------------- locating things
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The book's root: the nearest folder upwards holding ``_toc.yml`` and ``_config.yml``."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "_toc.yml").is_file() and (folder / "_config.yml").is_file():
+            return folder
+    raise FileNotFoundError(
+        f"no book root (a folder with _toc.yml and _config.yml) at or above {here}; "
+        "run from inside the infobook repository"
+    )
+
+
+def toc_documents(root: Path) -> list[str]:
+    """Document names of ``_toc.yml`` in reading order (``book/01_pid``, ...)."""
+    import yaml  # noqa: PLC0415
+
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    docs = [toc["root"]]
+
+    def walk(entries: Iterable[dict[str, Any]]) -> None:
+        for entry in entries or []:
+            if "file" in entry:
+                docs.append(str(Path(entry["file"]).with_suffix("")))
+            for key in ("chapters", "sections", "parts"):
+                if key in entry:
+                    walk(entry[key])
+
+    for key in ("chapters", "parts"):
+        walk(toc.get(key, []))
+    return docs
+
+
+def is_notebook(path: Path) -> bool:
+    """True for a MyST-markdown notebook (a jupytext header with a kernelspec)."""
+    if path.suffix != ".md" or not path.is_file():
+        return False
+    head = path.read_text(encoding="utf-8")[:2000]
+    return head.startswith("---") and "kernelspec:" in head and "jupytext:" in head
+
+
+def chapters(root: Path) -> list[str]:
+    """Names (``01_pid``, ...) of the executable chapters, in the order of ``_toc.yml``."""
+    out = []
+    for doc in toc_documents(root):
+        path = root / f"{doc}.md"
+        if is_notebook(path):
+            out.append(path.stem)
+    return out
+
+
+def chapter_source(root: Path, name: str) -> Path:
+    """The source file of a chapter given its name (``01_pid``) or path."""
+    candidates = [Path(name), root / name, root / "book" / name, root / "book" / f"{name}.md"]
+    for c in candidates:
+        if c.is_file() and is_notebook(c):
+            return c.resolve()
+    raise FileNotFoundError(f"no chapter {name!r}; the chapters are {', '.join(chapters(root))}")
+
+
+def parameter_file(root: Path, chapter: str, scale: str) -> Path:
+    """``book/params/<scale>/<chapter>.yaml``."""
+    if scale not in SCALES:
+        raise ValueError(f"unknown scale {scale!r}; choose one of {SCALES}")
+    return root / "book" / "params" / scale / f"{chapter}.yaml"
+
+
+def load_parameters(path: Path | None) -> dict[str, Any]:
+    """Read a flat YAML mapping of parameter overrides (empty for ``None``)."""
+    if path is None:
+        return {}
+    import yaml  # noqa: PLC0415
+
+    data = yaml.safe_load(Path(path).read_text()) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: a parameter file must be a mapping of name: value")
+    return data
+
+
+# --------------------------------------------------------------------------- execution
+
+
+def execute_chapter(
+    source: Path, output: Path, parameters: dict[str, Any], *, cwd: Path | None = None
+) -> float:
+    """Execute one chapter with papermill; returns the wall time in seconds.
+
+    The MyST-markdown source is read with jupytext; papermill injects ``parameters`` after the
+    cell tagged ``parameters`` and writes the executed notebook to ``output``.
+    """
+    import jupytext  # noqa: PLC0415
+    import papermill  # noqa: PLC0415
+
+    os.environ.pop("MPLBACKEND", None)  # an Agg backend here would drop every figure
+    nb = jupytext.read(source)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    papermill.execute_notebook(
+        nb,
+        str(output),
+        parameters=parameters,
+        kernel_name="python3",
+        cwd=str(cwd or source.parent),
+        progress_bar=False,
+        log_output=False,
+    )
+    seconds = time.perf_counter() - t0
+    _hide_injected_parameters(output)
+    return seconds
+
+
+def _hide_injected_parameters(path: Path) -> None:
+    """Tag papermill's injected-parameters cell ``remove-cell``: the page shows the values in
+    use through :func:`parameter_note` instead of a second parameters cell."""
+    import nbformat  # noqa: PLC0415
+
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if "injected-parameters" in tags and "remove-cell" not in tags:
+            tags.append("remove-cell")
+    nbformat.write(nb, path)
+
+
+# --------------------------------------------------------------------------- vendoring
+
+
+def vendor_scripts(root: Path, static_dir: Path) -> None:
+    """Install the scripts pinned in ``package.json``; copy them to ``static_dir/vendor``."""
+    modules = root / "node_modules"
+    if not all((modules / src).exists() for src in VENDOR_PACKAGES):
+        npm = shutil.which("npm")
+        if npm is None:
+            raise RuntimeError(
+                "npm is needed once to vendor MathJax and the widget scripts for the offline site; "
+                "install Node.js (Debian: apt-get install nodejs npm)"
+            )
+        subprocess.run(
+            [npm, "install", "--no-audit", "--no-fund", "--loglevel=error"], cwd=root, check=True
+        )
+    vendor = static_dir / "vendor"
+    for src, dst in VENDOR_PACKAGES.items():
+        s, d = modules / src, vendor / dst
+        d.parent.mkdir(parents=True, exist_ok=True)
+        if s.is_dir():
+            shutil.copytree(s, d, dirs_exist_ok=True, ignore=shutil.ignore_patterns("sre", "*.map"))
+        else:
+            shutil.copy2(s, d)
+    shutil.copy2(
+        Path(__file__).parent / "assets" / "widgets-offline.js", vendor / "widgets-offline.js"
+    )
+
+
+# --------------------------------------------------------------------------- staging and build
+
+
+def stage(root: Path, src: Path) -> None:
+    """Copy everything Jupyter Book needs, except the chapter sources, into ``src``."""
+    if src.exists():
+        shutil.rmtree(src)
+    src.mkdir(parents=True)
+    for name in ("_config.yml", "_toc.yml", "references.bib"):
+        shutil.copy2(root / name, src / name)
+    notebooks = {f"{c}.md" for c in chapters(root)}
+
+    def ignore(folder: str, names: list[str]) -> list[str]:
+        skip = {"params", "__pycache__", ".ipynb_checkpoints"}
+        return [n for n in names if n in skip or (Path(folder).name == "book" and n in notebooks)]
+
+    shutil.copytree(root / "book", src / "book", ignore=ignore)
+
+
+def build(root: Path, scale: str = "ci", *, only: list[str] | None = None) -> None:
+    """Execute every chapter at ``scale``, render ``_build/html`` and check the result."""
+    build_dir = root / "_build"
+    src = build_dir / "src"
+    print(f"[book] staging sources into {src.relative_to(root)}", flush=True)
+    stage(root, src)
+    # Not "_static": Jupyter Book would add every .js file found there to every page.
+    vendor_scripts(root, src / "_vendor")
+    names = chapters(root)
+    for name in names:
+        if only and name not in only:
+            continue
+        source = chapter_source(root, name)
+        params = load_parameters(parameter_file(root, name, scale))
+        out = src / "book" / f"{name}.ipynb"
+        print(f"[book] executing {name} with the {scale} parameter set ...", flush=True)
+        try:
+            seconds = execute_chapter(source, out, params, cwd=src / "book")
+        except Exception as exc:
+            raise SystemExit(
+                f"[book] chapter {name} failed: {exc}\n"
+                f"[book] the partly executed notebook is {out.relative_to(root)}"
+            ) from None
+        print(f"[book]   {name} done in {seconds:.1f} s", flush=True)
+    print("[book] rendering with Jupyter Book", flush=True)
+    jb = Path(sys.executable).with_name("jupyter-book")
+    cmd = [
+        str(jb) if jb.exists() else "jupyter-book", "build", str(src),
+        "--path-output", str(root), "-W", "-n", "--keep-going",
+    ]  # fmt: skip
+    subprocess.run(cmd, check=True)
+    html_dir = build_dir / "html"
+    problems = check_site(html_dir, toc_documents(root))
+    if problems:
+        raise SystemExit("[book] the built site has problems:\n  " + "\n  ".join(problems))
+    print(f"[book] site checked: {len(toc_documents(root))} pages, open {html_dir / 'index.html'}")
+
+
+# --------------------------------------------------------------------------- checking the site
+
+
+@dataclass
+class _Page(html.parser.HTMLParser):
+    ids: set[str] = field(default_factory=set)
+    links: list[str] = field(default_factory=list)
+    images: list[str] = field(default_factory=list)
+    scripts: list[str] = field(default_factory=list)
+    bad_outputs: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if a.get("id"):
+            self.ids.add(a["id"])
+        if tag == "a" and a.get("name"):
+            self.ids.add(a["name"])
+        classes = (a.get("class") or "").split()
+        if "output" in classes and ({"stderr", "traceback"} & set(classes)):
+            self.bad_outputs.append(" ".join(classes))
+        if tag == "a" and a.get("href"):
+            self.links.append(a["href"])
+        if tag == "img" and a.get("src"):
+            self.images.append(a["src"])
+        if tag == "script" and a.get("src"):
+            self.scripts.append(a["src"])
+        if tag == "link" and a.get("href") and a.get("rel") == "stylesheet":
+            self.scripts.append(a["href"])
+
+
+def _parse(path: Path) -> _Page:
+    page = _Page()
+    page.feed(path.read_text(encoding="utf-8", errors="replace"))
+    return page
+
+
+def check_site(html_dir: Path, documents: list[str]) -> list[str]:
+    """Problems of the built site (an empty list when it is sound).
+
+    Checks that every document of the table of contents has a page, that no page shows a
+    traceback or stderr output, that every image exists and is non-empty, that every internal
+    link (and its anchor) resolves inside the site, and that no script or stylesheet is loaded
+    from the network.
+    """
+    problems: list[str] = []
+    if not html_dir.is_dir():
+        return [f"{html_dir} does not exist: the book has not been built"]
+    for doc in documents:
+        if not (html_dir / f"{doc}.html").is_file():
+            problems.append(f"missing page for {doc}")
+    pages = {p: _parse(p) for p in html_dir.rglob("*.html") if "_static" not in p.parts}
+    for path, page in pages.items():
+        rel = path.relative_to(html_dir)
+        if "Traceback (most recent call last)" in path.read_text(errors="replace"):
+            problems.append(f"{rel}: shows a Python traceback")
+        for cls in page.bad_outputs:
+            problems.append(f"{rel}: has an error output ({cls})")
+        for src in page.images:
+            if src.startswith("data:"):
+                if len(src) < 100:
+                    problems.append(f"{rel}: empty inline image")
+                continue
+            target = (path.parent / unquote(urlsplit(src).path)).resolve()
+            if not target.is_file() or target.stat().st_size == 0:
+                problems.append(f"{rel}: image {src} missing or empty")
+        for src in page.scripts:
+            if urlsplit(src).scheme in ("http", "https") or src.startswith("//"):
+                problems.append(f"{rel}: loads {src} from the network")
+        for href in page.links:
+            parts = urlsplit(href)
+            if parts.scheme or href.startswith("//") or href.startswith("mailto:"):
+                continue
+            target = (path.parent / unquote(parts.path)).resolve() if parts.path else path
+            if target.is_dir():
+                target = target / "index.html"
+            if not target.exists():
+                problems.append(f"{rel}: broken link {href}")
+                continue
+            if parts.fragment and target.suffix == ".html":
+                anchors = pages[target].ids if target in pages else _parse(target).ids
+                if unquote(parts.fragment) not in anchors:
+                    problems.append(f"{rel}: link {href} points to a missing anchor")
+    return problems
+
+
+# --------------------------------------------------------------------------- notebook helpers
+
+
+def parameter_note(scale: str, chapter: str, **parameters: Any) -> Any:
+    """A Markdown note saying which parameter set produced the page, and how to rerun it.
+
+    Chapters display it right after their parameters cell.
+    """
+    from IPython.display import Markdown  # noqa: PLC0415
+
+    shown = ", ".join(f"`{k} = {v!r}`" for k, v in parameters.items())
+    other = "full" if scale == "ci" else "ci"
+    what = "small, for continuous integration" if scale == "ci" else "the published scale"
+    return Markdown(
+        f"**Parameter set: `{scale}`** ({what}). "
+        f"Values: {shown}. To recompute this page with the `{other}` set, run "
+        f"`make run CH={chapter} SCALE={other}`."
+    )
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m infobook.book", description=__doc__.split("\n")[0]
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("build", help="execute every chapter and render _build/html")
+    b.add_argument("--scale", choices=SCALES, default="ci")
+    b.add_argument(
+        "--only", nargs="*", help="execute only these chapters (others render unexecuted)"
+    )
+    r = sub.add_parser("run", help="execute one chapter with a parameter file")
+    r.add_argument("chapter", help="chapter name, e.g. 01_pid")
+    r.add_argument("--params", type=Path, help="YAML file of parameter overrides")
+    r.add_argument("--scale", choices=SCALES, help="use book/params/<scale>/<chapter>.yaml")
+    r.add_argument(
+        "--out", type=Path, help="executed notebook (default _build/run/<chapter>.ipynb)"
+    )
+    sub.add_parser("check", help="check an already built _build/html")
+    sub.add_parser("list", help="list the chapters")
+    args = parser.parse_args(argv)
+    root = find_root()
+    if args.command == "build":
+        build(root, args.scale, only=args.only)
+    elif args.command == "run":
+        source = chapter_source(root, args.chapter)
+        name = source.stem
+        if args.params and args.scale:
+            parser.error("give --params or --scale, not both")
+        pfile = args.params or (parameter_file(root, name, args.scale) if args.scale else None)
+        params = load_parameters(pfile)
+        out = args.out or root / "_build" / "run" / f"{name}.ipynb"
+        print(f"executing {name} with {pfile or 'its default parameters'} -> {out}")
+        seconds = execute_chapter(source, out, params, cwd=source.parent)
+        print(f"done in {seconds:.1f} s; open {out} in JupyterLab to read it")
+    elif args.command == "check":
+        problems = check_site(root / "_build" / "html", toc_documents(root))
+        print("\n".join(problems) or "site OK")
+        return 1 if problems else 0
+    elif args.command == "list":
+        print("\n".join(chapters(root)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

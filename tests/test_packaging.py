@@ -1,0 +1,73 @@
+"""The project's own files install everything, and they agree with each other."""
+
+import re
+import tomllib
+from pathlib import Path
+
+import yaml
+
+from infobook.book import SCALES, chapters, find_root, parameter_file
+
+ROOT = find_root(Path(__file__).parent)
+
+
+def pyproject():
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+
+def test_environment_yml_installs_the_same_extras_as_the_makefile():
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    pip_lines = [d for d in env["dependencies"] if isinstance(d, dict)][0]["pip"]
+    extras_env = set()
+    for line in pip_lines:
+        m = re.fullmatch(r"-e \.\[([\w,-]+)\]", line.strip())
+        assert m, f"environment.yml should install the package with extras, got {line!r}"
+        extras_env |= set(m.group(1).split(","))
+    make = (ROOT / "Makefile").read_text()
+    extras_make = set(
+        re.search(r"pip install --quiet -e '\.\[([\w,-]+)\]'", make).group(1).split(",")
+    )
+    assert extras_env == extras_make
+    declared = set(pyproject()["project"]["optional-dependencies"])
+    assert extras_env <= declared
+
+
+def test_cupy_is_never_a_hard_dependency():
+    project = pyproject()["project"]
+    assert not any("cupy" in d for d in project["dependencies"])
+    extras = project["optional-dependencies"]
+    assert any("cupy-cuda12x" in d for d in extras["gpu-cuda12"])
+    assert any("cupy-cuda13x" in d for d in extras["gpu-cuda13"])
+
+
+def test_jupyter_book_is_version_one():
+    book = pyproject()["project"]["optional-dependencies"]["book"]
+    assert "jupyter-book>=1.0.4,<2" in book
+
+
+def test_ci_runs_exactly_the_readme_commands():
+    ci = [ln.strip() for ln in (ROOT / ".ci" / "run").read_text().splitlines()]
+    commands = [
+        ln for ln in ci if ln and not ln.startswith("#") and not ln.startswith(("set ", "cd "))
+    ]
+    assert commands == ["make book", "make test"]
+    readme = (ROOT / "README.md").read_text()
+    assert "make book" in readme and "make test" in readme
+
+
+def test_every_chapter_has_both_parameter_sets_matching_its_parameters_cell():
+    import jupytext
+
+    for name in chapters(ROOT):
+        nb = jupytext.read(ROOT / "book" / f"{name}.md")
+        cells = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+        assert len(cells) == 1, f"{name} needs exactly one cell tagged 'parameters'"
+        names = set(re.findall(r"^(\w+)\s*=", cells[0].source, flags=re.M))
+        assert "scale" in names, f"{name}: the parameters cell must define `scale`"
+        for scale in SCALES:
+            params = yaml.safe_load(parameter_file(ROOT, name, scale).read_text())
+            assert params["scale"] == scale
+            unknown = set(params) - names
+            assert not unknown, (
+                f"{name} ({scale}): parameters not in the parameters cell: {unknown}"
+            )
