@@ -1,0 +1,156 @@
+"""Hopfield machinery: patterns, cues, Hebbian weights, recall, metrics, scans."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from infobook import hopfield as hf
+
+
+def test_patterns_are_seeded_nested_and_biased():
+    a = hf.random_patterns(30, 50, seed=4)
+    assert set(np.unique(a)) == {-1.0, 1.0}
+    np.testing.assert_array_equal(a, hf.random_patterns(30, 50, seed=4))
+    np.testing.assert_array_equal(a[:10], hf.random_patterns(10, 50, seed=4))
+    assert not np.array_equal(a, hf.random_patterns(30, 50, seed=5))
+    b = hf.random_patterns(400, 100, seed=0, bias=0.8)
+    assert abs((b > 0).mean() - 0.8) < 0.01
+    bank = hf.pattern_bank([3, 4], 20, 50)
+    np.testing.assert_array_equal(bank[1], hf.random_patterns(20, 50, seed=4))
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"n_patterns": 0, "n_neurons": 10}, "n_patterns"),
+        ({"n_patterns": 3, "n_neurons": 2.5}, "n_neurons"),
+        ({"n_patterns": 3, "n_neurons": 10, "bias": 1.5}, "bias"),
+    ],
+)
+def test_bad_sizes_are_refused(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        hf.random_patterns(**kwargs)
+
+
+def test_corrupt_flips_exactly_k_bits():
+    p = hf.random_patterns(50, 80, seed=1)
+    for k in (0, 1, 13, 80):
+        c = hf.corrupt(p, k, seed=2)
+        assert np.all((c != p).sum(axis=-1) == k)
+    with pytest.raises(ValueError, match="n_flips"):
+        hf.corrupt(p, 81)
+
+
+def test_hebbian_weights_are_symmetric_with_zero_diagonal_and_batched():
+    p = hf.random_patterns(7, 30, seed=0, batch=(3,))
+    w = hf.hebbian_weights(p)
+    assert w.shape == (3, 30, 30)
+    np.testing.assert_array_equal(w, np.swapaxes(w, -1, -2))
+    assert np.all(np.diagonal(w, axis1=-2, axis2=-1) == 0)
+    np.testing.assert_array_equal(w[1], hf.hebbian_weights(p[1]))
+
+
+def test_stored_patterns_are_fixed_points_at_small_load():
+    p = hf.random_patterns(5, 200, seed=3)
+    res = hf.recall(hf.hebbian_weights(p), p)
+    np.testing.assert_array_equal(res.states, p)
+    assert np.all(res.status == 1) and np.all(res.steps == 0)
+
+
+def test_recall_repairs_a_few_flipped_bits_at_low_load():
+    p = hf.random_patterns(8, 200, seed=5)
+    w = hf.hebbian_weights(p)
+    cues = hf.corrupt(p, 20, seed=6)
+    res = hf.recall(w, cues)
+    np.testing.assert_array_equal(res.states, p)
+    a_cos, a_theta = hf.accuracy(res.states, p)
+    assert a_cos == 1.0 and a_theta == 1.0
+
+
+def test_recall_is_batched_over_networks_and_cues():
+    p = hf.random_patterns(20, 60, seed=7, batch=(4,))
+    w = hf.hebbian_weights(p)
+    cues = hf.corrupt(p, 10, seed=8)
+    batched = hf.recall(w, cues)
+    for k in range(4):
+        single = hf.recall(w[k], cues[k])
+        np.testing.assert_array_equal(batched.states[k], single.states)
+        np.testing.assert_array_equal(batched.steps[k], single.steps)
+
+
+def test_two_cycle_is_detected():
+    # two neurons coupled negatively with synchronous updates oscillate
+    w = np.array([[0.0, -1.0], [-1.0, 0.0]])
+    res = hf.recall(w, np.array([[1.0, 1.0]]))
+    assert res.status[0] == 2
+    assert res.steps[0] <= 2
+
+
+def test_zero_field_convention_is_explicit():
+    w = np.zeros((3, 3))
+    cue = np.array([[1.0, -1.0, 1.0]])
+    assert np.all(hf.recall(w, cue, zero_field=-1).states == -1)
+    assert np.all(hf.recall(w, cue, zero_field=1).states == 1)
+    np.testing.assert_array_equal(hf.recall(w, cue, zero_field=0).states, cue)
+    with pytest.raises(ValueError, match="zero_field"):
+        hf.recall(w, cue, zero_field=2)
+    with pytest.raises(ValueError, match="do not fit"):
+        hf.recall(np.zeros((4, 4)), cue)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 30))
+def test_energy_never_increases_under_asynchronous_updates(seed, m):
+    p = hf.random_patterns(m, 40, seed=seed)
+    w = hf.hebbian_weights(p)
+    cues = hf.random_patterns(6, 40, seed=seed + 1)
+    _, energies = hf.recall_async(w, cues, seed=seed, record_energy=True, max_sweeps=20)
+    assert np.all(np.diff(energies, axis=0) <= 1e-9)
+
+
+def test_asynchronous_recall_ends_at_fixed_points():
+    p = hf.random_patterns(6, 100, seed=9)
+    w = hf.hebbian_weights(p)
+    states, _ = hf.recall_async(w, hf.corrupt(p, 15, seed=1), seed=2)
+    assert np.all(hf.recall(w, states, zero_field=0).steps == 0)
+
+
+def test_capacity_scan_is_tidy_and_hebbian_capacity_is_classical():
+    ds = hf.capacity_scan("hebbian", 100, None, 20)
+    assert ds.a_cos.dims == ("rule", "alpha", "seed")
+    assert ds.sizes == {"rule": 1, "alpha": 41, "seed": 20}
+    ac = hf.capacity_from_scan(ds).sel(rule="hebbian")
+    assert 0.12 <= float(ac.mean()) <= 0.17
+    s = hf.summarise(ds)
+    assert set(s.data_vars) == {"mean", "median", "q05", "q95"}
+    assert np.all(s["q05"] <= s["median"]) and np.all(s["median"] <= s["q95"])
+
+
+def test_capacity_bisect_lies_between_grid_points():
+    ds = hf.capacity_scan("hebbian", 100, [0.11, 0.16, 0.21, 0.26], [3])
+    m = hf.capacity_bisect("hebbian", 100, 3, 5, 40)
+    a_cos = ds.a_cos.sel(rule="hebbian", seed=3)
+    assert all(bool(a_cos.sel(alpha=a) >= 0.95) for a in ds.alpha.values if a * 100 <= 5)
+    assert 10 <= m < 40
+    with pytest.raises(ValueError, match="upper end"):
+        hf.capacity_bisect("hebbian", 100, 3, 5, 6)
+
+
+def test_unknown_rule_lists_the_rules():
+    with pytest.raises(ValueError, match="unknown learning rule 'hebian'.*hebbian"):
+        hf.capacity_scan("hebian", 50, [0.1], 1)
+
+
+def test_stability_falls_with_load():
+    ds = hf.stability_scan("hebbian", 100, [0.03, 0.08, 0.13, 0.3], 4)
+    f = ds.f_max.mean("seed").values
+    assert f[0] >= f[1] >= f[2] >= f[3]
+    assert f[0] >= 0.3 and f[3] == 0.0
+
+
+def test_f_max_look_ahead_tolerates_isolated_failures():
+    flips = np.array([0.0, 0.1, 0.2, 0.3, 0.4])
+    assert hf._f_max(np.array([1, 1, 0.9, 1, 0.5]), flips, 0.95, 2) == 0.3
+    assert hf._f_max(np.array([1, 1, 0.9, 1, 0.5]), flips, 0.95, 1) == 0.1
+    assert hf._f_max(np.array([0.5, 1, 1, 1, 1]), flips, 0.95, 1) == 0.0
