@@ -1,0 +1,157 @@
+"""Long runs outside notebooks: capacity curves of infomorphic networks, saved as they complete.
+
+Introduced in the chapter :ref:`ch-infomorphic`. A run trains, for every load of its grid, one
+network per seed (all seeds at once, as one batched array program), recalls every stored pattern
+with the teaching input off, and records the accuracy and the trained neurons' PID profile.
+After each load the whole result is written to a temporary file that then atomically replaces
+the results file (``os.replace``), so an interrupted run never leaves a corrupt file, and a rerun
+with the same settings skips every finished load.
+
+Command line (see ``python -m infobook capacity --help``)::
+
+    python -m infobook capacity --goal redundancy --neurons 100 --seeds 20 --out results.nc
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .hopfield import loads_to_patterns, pattern_bank, published_alphas
+from .infomorphic import EPOCHS, LEARNING_RATE, W_TEACH, NeuronModel, evaluate, initial_weights, train
+from .pid import goal_vector
+
+RESULT_VARS = ("a_cos", "a_theta", "stopped_at", "goal", "unq_T", "unq_R", "red", "syn", "res")
+
+
+def run_settings(
+    goal: str | Sequence[float],
+    n_neurons: int,
+    seeds: Sequence[int],
+    *,
+    epochs: int = EPOCHS,
+    lr: float = LEARNING_RATE,
+    w_teach: float = W_TEACH,
+    bins_r: int = 60,
+    dtype: str = "float32",
+) -> dict[str, Any]:
+    """The settings that define a run (stored in the file; a resume must match them)."""
+    return {
+        "goal": goal if isinstance(goal, str) else "custom",
+        "goal_vector": [float(x) for x in goal_vector(goal)],
+        "n_neurons": int(n_neurons),
+        "seeds": [int(s) for s in seeds],
+        "epochs": int(epochs),
+        "lr": float(lr),
+        "w_teach": float(w_teach),
+        "bins_r": int(bins_r),
+        "dtype": str(np.dtype(dtype)),
+    }
+
+
+def _empty(alphas: np.ndarray, seeds: list[int], settings: dict[str, Any]) -> Any:
+    import xarray as xr  # noqa: PLC0415
+
+    shape = (len(alphas), len(seeds))
+    ds = xr.Dataset(
+        {v: (("alpha", "seed"), np.full(shape, np.nan)) for v in RESULT_VARS},
+        coords={"alpha": alphas, "seed": seeds},
+    )
+    ds["done"] = ("alpha", np.zeros(len(alphas), dtype=np.int8))
+    ds["seconds"] = ("alpha", np.zeros(len(alphas)))
+    ds.attrs["settings"] = json.dumps(settings, sort_keys=True)
+    return ds
+
+
+def save_atomic(ds: Any, path: Path) -> None:
+    """Write ``ds`` as netCDF to a temporary file beside ``path``, then rename it over ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    ds.to_netcdf(tmp, engine="scipy")
+    os.replace(tmp, path)
+
+
+def load_results(path: Path) -> Any:
+    """Read a results file into memory (the file is closed afterwards)."""
+    import xarray as xr  # noqa: PLC0415
+
+    with xr.open_dataset(path, engine="scipy") as ds:
+        return ds.load()
+
+
+def run_capacity(
+    out: Path | str,
+    goal: str | Sequence[float] = "redundancy",
+    n_neurons: int = 100,
+    seeds: Sequence[int] | int = 20,
+    alphas: Sequence[float] | None = None,
+    *,
+    epochs: int = EPOCHS,
+    lr: float = LEARNING_RATE,
+    w_teach: float = W_TEACH,
+    bins_r: int = 60,
+    dtype: str = "float32",
+    progress: bool = True,
+    on_load_done: Callable[[float], None] | None = None,
+) -> Any:
+    """Measure a capacity curve, resuming from ``out`` when it holds a run with the same settings.
+
+    Returns the dataset (dims ``alpha``, ``seed``) with :data:`RESULT_VARS`, the per-load flag
+    ``done`` and wall time ``seconds``; its attribute ``settings`` records the run's settings.
+    ``on_load_done(alpha)`` is called after each load is saved (for tests and callers that want
+    to follow progress).
+    """
+    from tqdm.auto import tqdm  # noqa: PLC0415
+
+    out = Path(out)
+    seeds = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
+    alphas = published_alphas() if alphas is None else np.round(np.asarray(alphas, float), 6)
+    settings = run_settings(goal, n_neurons, seeds, epochs=epochs, lr=lr, w_teach=w_teach,
+                            bins_r=bins_r, dtype=dtype)
+    if out.exists():
+        old = load_results(out)
+        if json.loads(old.attrs["settings"]) != settings:
+            raise ValueError(
+                f"{out} holds a run with other settings ({old.attrs['settings']}); "
+                "choose another --out or delete the file"
+            )
+        ds = _empty(alphas, seeds, settings)
+        common = np.intersect1d(old.alpha.values, alphas)
+        finished = [a for a in common if int(old.done.sel(alpha=a)) == 1]
+        if finished:
+            ds.loc[{"alpha": finished}] = old.sel(alpha=finished)[list(ds.data_vars)]
+    else:
+        ds = _empty(alphas, seeds, settings)
+    todo = [a for a in alphas if int(ds.done.sel(alpha=a)) == 0]
+    ms = loads_to_patterns(alphas, n_neurons)
+    bank = pattern_bank(seeds, int(ms.max()), n_neurons, dtype=np.dtype(dtype))
+    model = NeuronModel(w_teach, 2, bins_r)
+    # each network's initial weights come from its own seed, whatever batch it is trained in
+    init = np.stack([initial_weights(n_neurons, s, dtype=np.dtype(dtype)) for s in seeds])
+    bar = tqdm(todo, disable=not progress, desc=f"capacity {settings['goal']} N={n_neurons}")
+    for alpha in bar:
+        m = int(loads_to_patterns([alpha], n_neurons)[0])
+        bar.set_postfix(alpha=float(alpha), M=m)
+        pats = bank[:, :m]
+        t0 = time.perf_counter()
+        res = train(pats, goal, epochs=epochs, lr=lr, w_teach=w_teach, bins_r=bins_r,
+                    dtype=np.dtype(dtype), initial=init)
+        ev = evaluate(res.weights, pats, goal, model)
+        row = {k: np.asarray(ev[k], dtype=float) for k in RESULT_VARS if k in ev}
+        row["stopped_at"] = res.stopped_at.astype(float)
+        for k, v in row.items():
+            ds[k].loc[{"alpha": alpha}] = v
+        ds["done"].loc[{"alpha": alpha}] = 1
+        ds["seconds"].loc[{"alpha": alpha}] = time.perf_counter() - t0
+        save_atomic(ds, out)
+        if on_load_done is not None:
+            on_load_done(float(alpha))
+    bar.close()
+    return ds

@@ -1,0 +1,159 @@
+"""Infomorphic neurons: exact gradient, Adam, batched training, named goals, resumable runs."""
+
+import numpy as np
+import pytest
+
+from infobook import hopfield as hf
+from infobook import infomorphic as im
+from infobook.pid import NAMED_GOALS, sxpid
+from infobook.runs import load_results, run_capacity
+
+
+def random_weights(n, seed, scale=2.0, batch=()):
+    w = np.random.default_rng(seed).normal(0, scale, (*batch, n, n))
+    return w * (1 - np.eye(n))
+
+
+def total_goal(w, p, goal):
+    return float(im.goal_and_gradient(w, p, goal)[0].sum())
+
+
+@pytest.mark.parametrize("goal", [*sorted(NAMED_GOALS), (0.3, -0.5, 0.8, 0.1, -0.4)])
+def test_gradient_against_central_differences(goal):
+    n = 7
+    p = hf.random_patterns(11, n, seed=1)
+    w = random_weights(n, 2)
+    _, grad = im.goal_and_gradient(w, p, goal)
+    h = 1e-6
+    fd = np.zeros_like(w)
+    for i in range(n):
+        for j in range(n):
+            if i == j:
+                continue
+            up, down = w.copy(), w.copy()
+            up[i, j] += h
+            down[i, j] -= h
+            fd[i, j] = (total_goal(up, p, goal) - total_goal(down, p, goal)) / (2 * h)
+    rel = np.abs(grad - fd).max() / np.abs(fd).max()
+    assert rel <= 1e-6
+    assert np.all(np.diag(grad) == 0)
+
+
+def test_goal_matches_the_pid_of_the_hand_built_pmf():
+    n, m = 6, 9
+    p = hf.random_patterns(m, n, seed=3)
+    w = random_weights(n, 4)
+    value, _ = im.goal_and_gradient(w, p, "redundancy")
+    for i in range(n):
+        t = 2.3 * p[:, i]
+        r = p @ w[i]
+        theta = 1 / (1 + np.exp(-(t + r)))
+        tb = np.clip(np.floor((t + 20) / 20), 0, 1).astype(int)
+        rb = np.clip(np.floor((r + 20) * 60 / 40), 0, 59).astype(int)
+        q = np.zeros((2, 60, 2))
+        for mu in range(m):
+            q[tb[mu], rb[mu], 1] += theta[mu] / m
+            q[tb[mu], rb[mu], 0] += (1 - theta[mu]) / m
+        assert value[i] == pytest.approx(float(sxpid(q).red), abs=1e-10)
+
+
+def test_batched_goal_and_gradient_equal_single_networks():
+    p = hf.random_patterns(10, 8, seed=5, batch=(3,))
+    w = random_weights(8, 6, batch=(3,))
+    v, g = im.goal_and_gradient(w, p, "optimized_ii")
+    for k in range(3):
+        vk, gk = im.goal_and_gradient(w[k], p[k], "optimized_ii")
+        np.testing.assert_allclose(v[k], vk, atol=1e-12)
+        np.testing.assert_allclose(g[k], gk, atol=1e-12)
+
+
+def test_adam_matches_the_textbook_update():
+    opt = im.Adam(lr=0.1)
+    w = np.array([[0.0, 1.0], [2.0, 0.0]])
+    g1, g2 = np.array([[0.0, 0.5], [-1.0, 0.0]]), np.array([[0.0, 0.1], [0.3, 0.0]])
+    w1 = opt.step(w, g1)
+    w2 = opt.step(w1, g2)
+    m, v, x = 0.0, 0.0, w.copy()
+    for t, g in enumerate([g1, g2], start=1):
+        m = 0.9 * m + 0.1 * g
+        v = 0.999 * v + 0.001 * g * g
+        x = x + 0.1 * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 1e-8)
+    np.testing.assert_allclose(w2, x)
+
+
+def test_initial_weights_do_not_depend_on_the_batch():
+    a = im.initial_weights(20, 3, batch=(4,))
+    assert a.shape == (4, 20, 20) and np.all(np.diagonal(a, axis1=1, axis2=2) == 0)
+    assert np.abs(a).max() <= 1e-3 / np.sqrt(20)
+    np.testing.assert_array_equal(im.initial_weights(20, 3, batch=(2,)), a[:2])
+
+
+def test_training_stores_patterns_well_above_hebbian_capacity():
+    # N = 50 at alpha = 0.8: Hebbian networks fail, redundancy maximisation succeeds
+    p = hf.random_patterns(40, 50, seed=0, batch=(2,), dtype=np.float32)
+    res = im.train(p, "redundancy", epochs=400, seed=1)
+    assert res.weights.dtype == np.float32
+    assert np.all(res.history["a_cos"][-1] == 1.0)
+    assert np.all(res.stopped_at < 400)  # early stop at a checkpoint
+    assert res.history["red"][-1].min() > 0.8
+    hebb = hf.measure_load("hebbian", p)
+    assert np.all(hebb["a_cos"] < 0.95)
+
+
+def test_training_from_an_explicit_matrix_is_deterministic_and_batched():
+    p = hf.random_patterns(30, 20, seed=2, batch=(3,))
+    w0 = im.initial_weights(20, 9, batch=(3,), dtype=np.float64)
+    a = im.train(p, "mutual_information", epochs=40, initial=w0, dtype=np.float64, early_stop=False)
+    b = im.train(p[1], "mutual_information", epochs=40, initial=w0[1], dtype=np.float64, early_stop=False)
+    np.testing.assert_allclose(a.weights[1], b.weights, atol=1e-12)
+    np.testing.assert_array_equal(a.steps, im.checkpoints(40))
+    assert a.history["goal"].shape == (len(a.steps), 3)
+
+
+def test_stored_state_maximises_coinformation():
+    # Y = T = sign(R) gives red = 1 bit and syn = 0: co-information red - syn at its maximum
+    p = hf.random_patterns(20, 50, seed=4, dtype=np.float64)
+    w = 30.0 * hf.hebbian_weights(p) / 50  # strongly stored, far below capacity
+    stored, _ = im.goal_and_gradient(w, p, "coinformation")
+    start, _ = im.goal_and_gradient(im.initial_weights(50, 0, dtype=np.float64), p, "coinformation")
+    assert stored.mean() > 0.7 and stored.mean() > start.mean() + 0.5
+
+
+def test_bad_input():
+    p = hf.random_patterns(5, 10, seed=0)
+    with pytest.raises(ValueError, match="unknown goal"):
+        im.train(p, "redundant")
+    with pytest.raises(ValueError, match="do not fit"):
+        im.train(p, initial=np.zeros((9, 9)))
+    with pytest.raises(ValueError, match="do not fit"):
+        im.goal_and_gradient(np.zeros((3, 3)), p)
+
+
+def test_run_resumes_without_recomputing_and_never_corrupts(tmp_path):
+    out = tmp_path / "run.nc"
+    seen = []
+
+    class Stop(Exception):
+        pass
+
+    def interrupt_after_first(alpha):
+        seen.append(alpha)
+        if len(seen) == 1:
+            raise Stop
+
+    with pytest.raises(Stop):
+        run_capacity(out, "redundancy", 20, 2, [0.5, 1.0, 1.5], epochs=30, progress=False,
+                     on_load_done=interrupt_after_first)
+    partial = load_results(out)  # readable after the interruption
+    assert partial.done.values.tolist() == [1, 0, 0]
+    computed = []
+    full = run_capacity(out, "redundancy", 20, 2, [0.5, 1.0, 1.5], epochs=30, progress=False,
+                        on_load_done=computed.append)
+    assert computed == [1.0, 1.5]
+    np.testing.assert_array_equal(full.a_cos.sel(alpha=0.5), partial.a_cos.sel(alpha=0.5))
+    fresh = run_capacity(tmp_path / "fresh.nc", "redundancy", 20, 2, [0.5, 1.0, 1.5], epochs=30,
+                         progress=False)
+    np.testing.assert_array_equal(full.a_cos.values, fresh.a_cos.values)
+    with pytest.raises(ValueError, match="other settings"):
+        run_capacity(out, "redundancy", 20, 2, [0.5], epochs=31, progress=False)
+    assert not list(tmp_path.glob(".*.tmp"))
