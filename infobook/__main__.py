@@ -37,13 +37,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m infobook", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     c = sub.add_parser("capacity", help="capacity curve of infomorphic networks, with resume")
-    c.add_argument("--goal", default="redundancy",
-                   help="goal name (redundancy, mutual_information, coinformation, optimized_i, "
-                        "optimized_ii) or five weights 'unq_T,unq_R,red,syn,res'")
+    c.add_argument(
+        "--goal",
+        default="redundancy",
+        help="goal name (redundancy, mutual_information, coinformation, optimized_i, "
+        "optimized_ii) or five weights 'unq_T,unq_R,red,syn,res'",
+    )
     c.add_argument("--neurons", type=int, default=100)
     c.add_argument("--seeds", type=int, default=20, help="seeds 0 .. SEEDS-1")
-    c.add_argument("--alphas", default=None,
-                   help="'lo:hi:step' or a comma list (default 0.01:2.01:0.05)")
+    c.add_argument(
+        "--alphas", default=None, help="'lo:hi:step' or a comma list (default 0.01:2.01:0.05)"
+    )
     c.add_argument("--epochs", type=int, default=5000)
     c.add_argument("--lr", type=float, default=0.05)
     c.add_argument("--w-teach", type=float, default=2.3)
@@ -56,13 +60,22 @@ def main(argv: list[str] | None = None) -> int:
         from .runs import run_capacity  # noqa: PLC0415
 
         ds = run_capacity(
-            args.out, _goal(args.goal), args.neurons, args.seeds, _alphas(args.alphas),
-            epochs=args.epochs, lr=args.lr, w_teach=args.w_teach, bins_r=args.bins,
+            args.out,
+            _goal(args.goal),
+            args.neurons,
+            args.seeds,
+            _alphas(args.alphas),
+            epochs=args.epochs,
+            lr=args.lr,
+            w_teach=args.w_teach,
+            bins_r=args.bins,
             dtype=args.dtype,
         )
         ac = capacity_from_scan(ds)
-        print(f"alpha_c = {float(ac.mean()):.3f} +- {float(ac.std()):.3f} (mean +- sd over "
-              f"{ac.sizes['seed']} seeds); total {float(ds.seconds.sum()):.0f} s; saved {args.out}")
+        print(
+            f"alpha_c = {float(ac.mean()):.3f} +- {float(ac.std()):.3f} (mean +- sd over "
+            f"{ac.sizes['seed']} seeds); total {float(ds.seconds.sum()):.0f} s; saved {args.out}"
+        )
     return 0
 
 

@@ -65,7 +65,9 @@ def initial_weights(
     if isinstance(seed, np.random.Generator):
         rngs = [seed] * int(np.prod(batch, dtype=int))
     else:
-        rngs = [np.random.default_rng([int(seed), k]) for k in range(int(np.prod(batch, dtype=int)))]
+        rngs = [
+            np.random.default_rng([int(seed), k]) for k in range(int(np.prod(batch, dtype=int)))
+        ]
     bound = scale / np.sqrt(n_neurons)
     w = np.stack([r.uniform(-bound, bound, (n_neurons, n_neurons)) for r in rngs])
     w = w.reshape(*batch, n_neurons, n_neurons)
@@ -269,7 +271,9 @@ def train(
         About this many log-spaced steps at which the history is recorded.
     early_stop : bool
         Stop a network (freeze its weights) at the first checkpoint where it recalls every
-        pattern perfectly (a_cos = 1, teaching input off).
+        pattern perfectly (a_cos = 1, teaching input off). Independently of this, a network whose
+        gradient and Adam momentum are exactly zero at a checkpoint is frozen, since it can no
+        longer change.
     betas, eps, init_scale
         Adam's moment decays and epsilon; scale of the initial weights.
 
@@ -300,20 +304,32 @@ def train(
     done = 0
     for step in steps:
         for _ in range(int(step) - done):
-            _, grad = goal_and_gradient(w, patterns, goal, w_teach=w_teach, bins_t=bins_t,
-                                        bins_r=bins_r, value_range=value_range)
+            _, grad = goal_and_gradient(
+                w,
+                patterns,
+                goal,
+                w_teach=w_teach,
+                bins_t=bins_t,
+                bins_r=bins_r,
+                value_range=value_range,
+            )
             w = opt.step(w, grad, active)
         done = int(step)
         ev = evaluate(w, patterns, goal, model)
         for k, v in ev.items():
             history.setdefault(k, []).append(to_numpy(v))
+        # a network whose gradient and Adam momentum are exactly zero can never move again
+        # (e.g. M = 1: constant sources carry no information, so every atom is flat)
+        stuck = xp.all(grad == 0, axis=(-2, -1)) & xp.all(opt.m == 0, axis=(-2, -1)) & active
+        stopped_at = np.where(to_numpy(stuck), done, stopped_at)
+        active = active & ~stuck
         if early_stop:
             finished = (ev["a_cos"] >= 1.0) & active
             stopped_at = np.where(to_numpy(finished), done, stopped_at)
             active = active & ~finished
-            if not bool(active.any()):
-                steps = steps[steps <= done]
-                break
+        if not bool(active.any()):
+            steps = steps[steps <= done]
+            break
     return TrainResult(
         weights=w,
         steps=np.asarray(steps[: len(history["goal"])]),
@@ -323,13 +339,16 @@ def train(
 
 
 def make_rule(goal: str | Sequence[float] = "redundancy", **train_kwargs: Any):
-    """A learning rule ``patterns -> (weights, biases)`` for :func:`infobook.hopfield.capacity_scan`,
-    training infomorphic networks on ``goal`` (biases zero: the teaching input is off at recall)."""
+    """A learning rule ``patterns -> (weights, biases)`` for
+    :func:`infobook.hopfield.capacity_scan`, training infomorphic networks on ``goal`` (biases
+    zero: the teaching input is off at recall)."""
 
     def rule(patterns: Any) -> tuple[Any, Any]:
         res = train(patterns, goal, **train_kwargs)
         xp = array_namespace(res.weights)
         return res.weights, xp.zeros(res.weights.shape[:-1], dtype=res.weights.dtype)
 
-    rule.__name__ = goal if isinstance(goal, str) else "goal[" + ",".join(f"{g:g}" for g in goal) + "]"
+    rule.__name__ = (
+        goal if isinstance(goal, str) else "goal[" + ",".join(f"{g:g}" for g in goal) + "]"
+    )
     return rule

@@ -303,8 +303,20 @@ def _node_averages(xp: Any, m: _Marginals) -> _NodeAverages:
     i12 = sum_p_log_p - sum_p12_log_p12 - h_y
     res = sum_p12_log_p12 - sum_p_log_p
     return _NodeAverages(
-        red, i1, i2, i12, res, log_union_y, log_p, log_union, log_p12, log_p1y, log_p1, log_p2y,
-        log_p2, log_py,
+        red,
+        i1,
+        i2,
+        i12,
+        res,
+        log_union_y,
+        log_p,
+        log_union,
+        log_p12,
+        log_p1y,
+        log_p1,
+        log_p2y,
+        log_p2,
+        log_py,
     )
 
 

@@ -24,7 +24,15 @@ from typing import Any
 import numpy as np
 
 from .hopfield import loads_to_patterns, pattern_bank, published_alphas
-from .infomorphic import EPOCHS, LEARNING_RATE, W_TEACH, NeuronModel, evaluate, initial_weights, train
+from .infomorphic import (
+    EPOCHS,
+    LEARNING_RATE,
+    W_TEACH,
+    NeuronModel,
+    evaluate,
+    initial_weights,
+    train,
+)
 from .pid import goal_vector
 
 RESULT_VARS = ("a_cos", "a_theta", "stopped_at", "goal", "unq_T", "unq_R", "red", "syn", "res")
@@ -113,8 +121,9 @@ def run_capacity(
     out = Path(out)
     seeds = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
     alphas = published_alphas() if alphas is None else np.round(np.asarray(alphas, float), 6)
-    settings = run_settings(goal, n_neurons, seeds, epochs=epochs, lr=lr, w_teach=w_teach,
-                            bins_r=bins_r, dtype=dtype)
+    settings = run_settings(
+        goal, n_neurons, seeds, epochs=epochs, lr=lr, w_teach=w_teach, bins_r=bins_r, dtype=dtype
+    )
     if out.exists():
         old = load_results(out)
         if json.loads(old.attrs["settings"]) != settings:
@@ -141,8 +150,16 @@ def run_capacity(
         bar.set_postfix(alpha=float(alpha), M=m)
         pats = bank[:, :m]
         t0 = time.perf_counter()
-        res = train(pats, goal, epochs=epochs, lr=lr, w_teach=w_teach, bins_r=bins_r,
-                    dtype=np.dtype(dtype), initial=init)
+        res = train(
+            pats,
+            goal,
+            epochs=epochs,
+            lr=lr,
+            w_teach=w_teach,
+            bins_r=bins_r,
+            dtype=np.dtype(dtype),
+            initial=init,
+        )
         ev = evaluate(res.weights, pats, goal, model)
         row = {k: np.asarray(ev[k], dtype=float) for k in RESULT_VARS if k in ev}
         row["stopped_at"] = res.stopped_at.astype(float)
@@ -155,3 +172,62 @@ def run_capacity(
             on_load_done(float(alpha))
     bar.close()
     return ds
+
+
+def capacity_curve(
+    goal: str | Sequence[float],
+    n_neurons: int,
+    seeds: Sequence[int] | int,
+    alphas: Sequence[float] | None = None,
+    *,
+    epochs: int = EPOCHS,
+    results_file: Path | str | None = None,
+    cache_dir: Path | str | None = None,
+    **kwargs: Any,
+) -> tuple[Any, str]:
+    """A capacity curve for a chapter: read from ``results_file`` when it holds exactly this run,
+    otherwise computed now (resumable in ``cache_dir`` when given).
+
+    Returns ``(dataset, provenance)`` where ``provenance`` is a sentence for the page saying
+    where the numbers come from.
+    """
+    seeds = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
+    alphas_arr = published_alphas() if alphas is None else np.round(np.asarray(alphas, float), 6)
+    wanted = run_settings(goal, n_neurons, seeds, epochs=epochs, **kwargs)
+    if results_file is not None and Path(results_file).exists():
+        ds = load_results(Path(results_file))
+        same = json.loads(ds.attrs["settings"]) == wanted
+        covered = np.isin(alphas_arr, ds.alpha.values).all()
+        if same and covered and bool((ds.done.sel(alpha=alphas_arr) == 1).all()):
+            ds = ds.sel(alpha=alphas_arr)
+            return ds, (
+                f"read from `{Path(results_file).name}`, computed by `python -m infobook capacity` "
+                f"({float(ds.seconds.sum()) / 60:.0f} min of training)"
+            )
+    if cache_dir is None:
+        import tempfile  # noqa: PLC0415
+
+        with tempfile.TemporaryDirectory() as tmp:
+            ds = run_capacity(
+                Path(tmp) / "run.nc",
+                goal,
+                n_neurons,
+                seeds,
+                alphas_arr,
+                epochs=epochs,
+                progress=False,
+                **kwargs,
+            )
+    else:
+        name = wanted["goal"] + "_" + "_".join(f"{x:g}" for x in wanted["goal_vector"])
+        ds = run_capacity(
+            Path(cache_dir) / f"{name}_N{n_neurons}.nc",
+            goal,
+            n_neurons,
+            seeds,
+            alphas_arr,
+            epochs=epochs,
+            progress=False,
+            **kwargs,
+        )
+    return ds, f"computed while this page was built ({float(ds.seconds.sum()):.0f} s of training)"

@@ -104,7 +104,9 @@ def test_training_from_an_explicit_matrix_is_deterministic_and_batched():
     p = hf.random_patterns(30, 20, seed=2, batch=(3,))
     w0 = im.initial_weights(20, 9, batch=(3,), dtype=np.float64)
     a = im.train(p, "mutual_information", epochs=40, initial=w0, dtype=np.float64, early_stop=False)
-    b = im.train(p[1], "mutual_information", epochs=40, initial=w0[1], dtype=np.float64, early_stop=False)
+    b = im.train(
+        p[1], "mutual_information", epochs=40, initial=w0[1], dtype=np.float64, early_stop=False
+    )
     np.testing.assert_allclose(a.weights[1], b.weights, atol=1e-12)
     np.testing.assert_array_equal(a.steps, im.checkpoints(40))
     assert a.history["goal"].shape == (len(a.steps), 3)
@@ -142,17 +144,34 @@ def test_run_resumes_without_recomputing_and_never_corrupts(tmp_path):
             raise Stop
 
     with pytest.raises(Stop):
-        run_capacity(out, "redundancy", 20, 2, [0.5, 1.0, 1.5], epochs=30, progress=False,
-                     on_load_done=interrupt_after_first)
+        run_capacity(
+            out,
+            "redundancy",
+            20,
+            2,
+            [0.5, 1.0, 1.5],
+            epochs=30,
+            progress=False,
+            on_load_done=interrupt_after_first,
+        )
     partial = load_results(out)  # readable after the interruption
     assert partial.done.values.tolist() == [1, 0, 0]
     computed = []
-    full = run_capacity(out, "redundancy", 20, 2, [0.5, 1.0, 1.5], epochs=30, progress=False,
-                        on_load_done=computed.append)
+    full = run_capacity(
+        out,
+        "redundancy",
+        20,
+        2,
+        [0.5, 1.0, 1.5],
+        epochs=30,
+        progress=False,
+        on_load_done=computed.append,
+    )
     assert computed == [1.0, 1.5]
     np.testing.assert_array_equal(full.a_cos.sel(alpha=0.5), partial.a_cos.sel(alpha=0.5))
-    fresh = run_capacity(tmp_path / "fresh.nc", "redundancy", 20, 2, [0.5, 1.0, 1.5], epochs=30,
-                         progress=False)
+    fresh = run_capacity(
+        tmp_path / "fresh.nc", "redundancy", 20, 2, [0.5, 1.0, 1.5], epochs=30, progress=False
+    )
     np.testing.assert_array_equal(full.a_cos.values, fresh.a_cos.values)
     with pytest.raises(ValueError, match="other settings"):
         run_capacity(out, "redundancy", 20, 2, [0.5], epochs=31, progress=False)
