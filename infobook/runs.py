@@ -35,6 +35,7 @@ from .infomorphic import (
 )
 from .pid import goal_vector
 
+#: Variables recorded per load and seed by :func:`run_capacity`.
 RESULT_VARS = ("a_cos", "a_theta", "stopped_at", "goal", "unq_T", "unq_R", "red", "syn", "res")
 
 

@@ -1,0 +1,92 @@
+"""Network-steps per second of infomorphic training, and the wall time of a capacity curve.
+
+    python benchmarks/bench_infomorphic.py          # steps/s, N = 100, M = 160, batches 1 and 20
+    python benchmarks/bench_infomorphic.py --curve  # and time a whole G = red capacity curve
+                                                    # (41 loads x 20 seeds x <= 5000 steps)
+
+One network-step is one full-batch evaluation of the goal and its gradient plus one Adam update
+for one network. Medians over repeats, all cases measured side by side in one run. Without
+--curve, the wall time of the curve recorded by `python -m infobook capacity` in
+book/results/capacity_redundancy_N100.nc is printed when that file exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from infobook import hopfield as hf
+from infobook import infomorphic as im
+
+
+def steps_per_second(batch: int, n: int, m: int, steps: int, repeats: int, dtype) -> list[float]:
+    pats = hf.random_patterns(m, n, 0, batch=(batch,), dtype=dtype)
+    rates = []
+    for r in range(repeats + 1):
+        w = im.initial_weights(n, r, batch=(batch,), dtype=dtype)
+        opt = im.Adam()
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            _, g = im.goal_and_gradient(w, pats, "redundancy")
+            w = opt.step(w, g)
+        if r:  # the first round is a warm-up
+            rates.append(batch * steps / (time.perf_counter() - t0))
+    return rates
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--neurons", type=int, default=100)
+    ap.add_argument("--patterns", type=int, default=160)
+    ap.add_argument("--steps", type=int, default=30)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--curve", action="store_true", help="time a whole G = red capacity curve")
+    args = ap.parse_args()
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, numpy {np.__version__}")
+    print(f"N = {args.neurons}, M = {args.patterns}, {args.steps} steps x {args.repeats} repeats")
+    print(f"{'case':<28} {'median net-steps/s':>19} {'min':>8} {'max':>8} {'ms/net-step':>12}")
+    for dtype in (np.float32, np.float64):
+        for batch in (1, 20):
+            r = steps_per_second(
+                batch, args.neurons, args.patterns, args.steps, args.repeats, dtype
+            )
+            med = statistics.median(r)
+            label = f"batch {batch:>3}, {np.dtype(dtype).name}"
+            print(f"{label:<28} {med:>19.0f} {min(r):>8.0f} {max(r):>8.0f} {1e3 / med:>12.2f}")
+    if args.curve:
+        from infobook.hopfield import capacity_from_scan
+        from infobook.runs import run_capacity
+
+        with tempfile.TemporaryDirectory() as tmp:
+            t0 = time.perf_counter()
+            ds = run_capacity(Path(tmp) / "curve.nc", "redundancy", args.neurons, 20)
+            wall = time.perf_counter() - t0
+        ac = capacity_from_scan(ds)
+        print(
+            f"whole G = red curve (41 loads x 20 seeds): {wall / 60:.1f} min, "
+            f"alpha_c = {float(ac.mean()):.3f} +- {float(ac.std()):.3f}"
+        )
+    else:
+        path = (
+            Path(__file__).resolve().parents[1] / "book" / "results" / "capacity_redundancy_N100.nc"
+        )
+        if path.exists():
+            from infobook.runs import load_results
+
+            ds = load_results(path)
+            done = int(ds.done.sum())
+            print(
+                f"recorded run {path.name}: {done}/{ds.sizes['alpha']} loads, "
+                f"{float(ds.seconds.sum()) / 60:.1f} min of training (see its settings attribute)"
+            )
+
+
+if __name__ == "__main__":
+    main()
