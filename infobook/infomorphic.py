@@ -271,9 +271,7 @@ def train(
         About this many log-spaced steps at which the history is recorded.
     early_stop : bool
         Stop a network (freeze its weights) at the first checkpoint where it recalls every
-        pattern perfectly (a_cos = 1, teaching input off). Independently of this, a network whose
-        gradient and Adam momentum are exactly zero at a checkpoint is frozen, since it can no
-        longer change.
+        pattern perfectly (a_cos = 1, teaching input off).
     betas, eps, init_scale
         Adam's moment decays and epsilon; scale of the initial weights.
 
@@ -318,11 +316,6 @@ def train(
         ev = evaluate(w, patterns, goal, model)
         for k, v in ev.items():
             history.setdefault(k, []).append(to_numpy(v))
-        # a network whose gradient and Adam momentum are exactly zero can never move again
-        # (e.g. M = 1: constant sources carry no information, so every atom is flat)
-        stuck = xp.all(grad == 0, axis=(-2, -1)) & xp.all(opt.m == 0, axis=(-2, -1)) & active
-        stopped_at = np.where(to_numpy(stuck), done, stopped_at)
-        active = active & ~stuck
         if early_stop:
             finished = (ev["a_cos"] >= 1.0) & active
             stopped_at = np.where(to_numpy(finished), done, stopped_at)
