@@ -184,14 +184,14 @@ def _safe_div(xp: Any, a: Any, b: Any, mask: Any) -> Any:
 class _Marginals(NamedTuple):
     p: Any
     mask: Any  # p > 0
-    p12: Any  # p(s1, s2)       (..., n1, n2, 1)
-    p1y: Any  # p(s1, y)        (..., n1, 1, ny)
-    p2y: Any  # p(s2, y)        (..., 1, n2, ny)
-    p1: Any  # p(s1)           (..., n1, 1, 1)
-    p2: Any  # p(s2)           (..., 1, n2, 1)
-    py: Any  # p(y)            (..., 1, 1, ny)
-    union: Any  # P(s1 or s2)    (..., n1, n2, 1)
-    union_y: Any  # P(s1 or s2, y) (..., n1, n2, ny)
+    p12: Any  # p(s1, s2)       (..., 1, n1, n2)   (internal layout: target axis first)
+    p1y: Any  # p(s1, y)        (..., ny, n1, 1)
+    p2y: Any  # p(s2, y)        (..., ny, 1, n2)
+    p1: Any  # p(s1)           (..., 1, n1, 1)
+    p2: Any  # p(s2)           (..., 1, 1, n2)
+    py: Any  # p(y)            (..., ny, 1, 1)
+    union: Any  # P(s1 or s2)    (..., 1, n1, n2)
+    union_y: Any  # P(s1 or s2, y) (..., ny, n1, n2)
 
 
 def _sum_keep(xp: Any, x: Any, axis: int) -> Any:
@@ -209,13 +209,25 @@ def _sum_keep(xp: Any, x: Any, axis: int) -> Any:
     return xp.expand_dims(xp.moveaxis(x, axis, -1) @ ones, axis)
 
 
+def _to_user(xp: Any, x: Any) -> Any:
+    """Internal layout (..., ny, n1, n2) back to the user layout (..., n1, n2, ny)."""
+    return xp.moveaxis(x, -3, -1)
+
+
 def _marginals(xp: Any, p: Any) -> _Marginals:
-    p12 = _sum_keep(xp, p, -1)
-    p1y = _sum_keep(xp, p, -2)
-    p2y = _sum_keep(xp, p, -3)
-    p1 = _sum_keep(xp, p12, -2)
-    p2 = _sum_keep(xp, p12, -3)
-    py = _sum_keep(xp, p1y, -3)
+    """Marginals of a pmf given in the user's layout (..., n_s1, n_s2, n_target).
+
+    Internally the target axis is moved first, (..., n_target, n_s1, n_s2), so that NumPy's
+    broadcast loops run over the long recurrent-bin axis instead of a target axis of length 2
+    (several times faster); every field below is in that internal layout.
+    """
+    p = xp.ascontiguousarray(xp.moveaxis(p, -1, -3))
+    p12 = _sum_keep(xp, p, -3)  # (..., 1, n1, n2)
+    p1y = _sum_keep(xp, p, -1)  # (..., ny, n1, 1)
+    p2y = _sum_keep(xp, p, -2)  # (..., ny, 1, n2)
+    p1 = _sum_keep(xp, p12, -1)
+    p2 = _sum_keep(xp, p12, -2)
+    py = _sum_keep(xp, p1y, -2)
     union = p1 + p2 - p12
     union_y = p1y + p2y - p
     return _Marginals(p, p > 0, p12, p1y, p2y, p1, p2, py, union, union_y)
@@ -370,11 +382,15 @@ def sxpid_pointwise(p: Any, *, validate: bool = True) -> PointwiseSxPID:
     m = _marginals(xp, p)
     plus, minus = _local_parts(xp, m)
     local = [a - b for a, b in zip(plus, minus, strict=True)]
-    res = _safe_log2(xp, m.p12, m.mask) - _safe_log2(xp, p, m.mask)
+    res = _safe_log2(xp, m.p12, m.mask) - _safe_log2(xp, m.p, m.mask)
+
+    def user(atoms: Sequence[Any]) -> list[Any]:
+        return [_to_user(xp, a) for a in atoms]
+
     return PointwiseSxPID(
-        atoms=Atoms(*_mobius(local), res),
-        informative=LatticeAtoms(*_mobius(plus)),
-        misinformative=LatticeAtoms(*_mobius(minus)),
+        atoms=Atoms(*user([*_mobius(local), res])),
+        informative=LatticeAtoms(*user(_mobius(plus))),
+        misinformative=LatticeAtoms(*user(_mobius(minus))),
     )
 
 
@@ -387,8 +403,8 @@ def sxpid_parts(p: Any, *, validate: bool = True) -> tuple[LatticeAtoms, Lattice
     xp, p = _prepare(p, validate)
     m = _marginals(xp, p)
     plus, minus = _local_parts(xp, m)
-    inf = LatticeAtoms(*_mobius([_average(p, a) for a in plus]))
-    mis = LatticeAtoms(*_mobius([_average(p, b) for b in minus]))
+    inf = LatticeAtoms(*_mobius([_average(m.p, a) for a in plus]))
+    mis = LatticeAtoms(*_mobius([_average(m.p, b) for b in minus]))
     return inf, mis
 
 
@@ -451,15 +467,15 @@ def pid_goal_gradient(
     # Collect every term of the gradient (bits) on the smallest shape it lives on, then add the
     # broadcast pieces to the two full-size logarithms once. r = p / P(s1 or s2, y) per cell and
     # q = p(s1, s2) / P(s1 or s2) enter the redundancy's correction sums (nats, hence / LN2).
-    r = p / xp.where(m.union_y > 0, m.union_y, 1.0)
+    r = m.p / xp.where(m.union_y > 0, m.union_y, 1.0)
     q = m.p12 / xp.where(m.union > 0, m.union, 1.0)
-    q_corr = _sum_keep(xp, q, -2) + _sum_keep(xp, q, -3) - q
+    q_corr = _sum_keep(xp, q, -1) + _sum_keep(xp, q, -2) - q  # sums over s2, s1
     small_12 = -c_red * n.log_union + (g_res - c_12) * n.log_p12 - (c_red / LN2) * q_corr
-    small_1y = c_1 * (n.log_p1y - n.log_p1) + (c_red / LN2) * _sum_keep(xp, r, -2)
-    small_2y = c_2 * (n.log_p2y - n.log_p2) + (c_red / LN2) * _sum_keep(xp, r, -3)
+    small_1y = c_1 * (n.log_p1y - n.log_p1) + (c_red / LN2) * _sum_keep(xp, r, -1)
+    small_2y = c_2 * (n.log_p2y - n.log_p2) + (c_red / LN2) * _sum_keep(xp, r, -2)
     c_all = c_red + c_1 + c_2 + c_12
     small_y = -c_all * n.log_py - c_all / LN2
     grad = c_red * n.log_union_y + (c_12 - g_res) * n.log_p - (c_red / LN2) * r
     grad = grad + small_12 + small_1y + small_2y + small_y
     grad = xp.where(m.mask, grad, 0.0)
-    return value, grad
+    return value, _to_user(xp, grad)

@@ -71,3 +71,33 @@ def test_every_chapter_has_both_parameter_sets_matching_its_parameters_cell():
             assert not unknown, (
                 f"{name} ({scale}): parameters not in the parameters cell: {unknown}"
             )
+
+
+def test_chapter_code_cells_are_lint_clean(tmp_path):
+    """The chapters' code, converted with jupytext, passes ruff (errors and unused names)."""
+    import shutil
+    import subprocess
+    import sys
+
+    import jupytext
+
+    for name in chapters(ROOT):
+        nb = jupytext.read(ROOT / "book" / f"{name}.md")
+        jupytext.write(nb, tmp_path / f"{name}.py", fmt="py:percent")
+    ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
+    out = subprocess.run(
+        [
+            ruff,
+            "check",
+            "--no-cache",
+            "--isolated",
+            "--select",
+            "E9,F,B",
+            "--output-format",
+            "concise",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0, out.stdout
