@@ -278,14 +278,14 @@ def accuracy(states: Any, patterns: Any, theta: float = THETA) -> tuple[Any, Any
 
 Rule = Callable[[Any], tuple[Any, Any]]
 
-#: Learning rules known by name: each maps patterns (..., M, N) to (weights, biases).
-RULES: dict[str, Rule] = {"hebbian": hebbian}
-
 
 def get_rule(rule: str | Rule) -> tuple[str, Rule]:
-    """A rule by name (see :data:`RULES`) or a callable ``patterns -> (weights, biases)``."""
+    """A rule by name (see :data:`infobook.rules.RULES`) or a callable
+    ``patterns -> (weights, biases)``."""
     if callable(rule):
         return getattr(rule, "__name__", "custom"), rule
+    from .rules import RULES  # noqa: PLC0415  (rules builds on this module)
+
     if rule not in RULES:
         raise ValueError(
             f"unknown learning rule {rule!r}; choose one of {sorted(RULES)} or pass a callable"

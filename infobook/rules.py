@@ -1,0 +1,286 @@
+r"""Baseline learning rules for Hopfield networks, in one convention.
+
+Introduced for the chapter on baselines. Every rule takes patterns of shape ``(..., M, N)`` (+-1,
+leading axes are independent networks) and returns ``(weights, biases)`` of shapes
+``(..., N, N)`` and ``(..., N)``, used by :func:`infobook.hopfield.recall` as
+:math:`h = W s + b`. Except for the ``trivial`` control, no rule uses self-coupling
+(:math:`W_{ii} = 0`).
+
+* ``hebbian``: :math:`W = \sum_\mu \xi^\mu \xi^{\mu T}`, zero diagonal (Amit et al. 1985).
+* ``pseudo_inverse``: the projection :math:`W = \Xi^{+} \Xi` onto the span of the patterns,
+  diagonal set to zero (Personnaz et al. 1986).
+* ``storkey``: Storkey's (1997) incremental rule with local fields.
+* ``descent_l2``: per neuron the ridge regression
+  :math:`\min \tfrac12 \sum_\mu (h_i^\mu - \xi_i^\mu)^2 + \tfrac a2 (|w_i|^2 + b_i^2)`,
+  a = 0.001, in closed form (Tolmachev & Manton 2020).
+* ``mpf``: minimum probability flow (Hillar et al. 2012), gradient descent on its objective.
+* ``krauth_mezard``: the min-over perceptron (Krauth & Mézard 1987), per neuron.
+* ``gardner``: the perceptron rule with margin :math:`\kappa` (Gardner 1988).
+* ``adatron``: AdaTron, run to convergence: the maximal-stability perceptron.
+* ``lp_optimum``: a linear program per neuron that finds weights making every pattern a fixed
+  point whenever such weights exist (SciPy's HiGHS).
+* ``trivial``: the identity matrix, a control that "recalls" every clean cue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .backend import array_namespace
+from .hopfield import hebbian
+
+Rule = Callable[[Any], tuple[Any, Any]]
+
+
+def _zero_diag(w: Any) -> Any:
+    xp = array_namespace(w)
+    return w * (1 - xp.eye(w.shape[-1], dtype=w.dtype))
+
+
+def _no_bias(w: Any) -> Any:
+    xp = array_namespace(w)
+    return xp.zeros(w.shape[:-1], dtype=w.dtype)
+
+
+def pseudo_inverse(patterns: Any) -> tuple[Any, Any]:
+    """Projection rule :math:`W = \\Xi^+ \\Xi` with the diagonal set to zero, no bias."""
+    xp = array_namespace(patterns)
+    w = xp.linalg.pinv(patterns) @ patterns
+    return _zero_diag(w), _no_bias(w)
+
+
+def storkey(patterns: Any) -> tuple[Any, Any]:
+    r"""Storkey's rule: for each pattern in turn,
+    :math:`\Delta W_{ij} = \frac1N (\xi_i \xi_j - \xi_i h_{ji} - h_{ij} \xi_j)` with the local field
+    :math:`h_{ij} = \sum_{k \ne i, j} W_{ik} \xi_k`; zero diagonal, no bias."""
+    xp = array_namespace(patterns)
+    *batch, m, n = patterns.shape
+    w = xp.zeros((*batch, n, n), dtype=patterns.dtype)
+    for mu in range(m):
+        x = patterns[..., mu, :]  # (..., N)
+        field = (w @ x[..., None])[..., 0]  # (..., N): sum_k W_ik x_k
+        diag = xp.diagonal(w, axis1=-2, axis2=-1)
+        # h_ij = field_i - W_ii x_i - W_ij x_j
+        h = (field - diag * x)[..., :, None] - w * x[..., None, :]
+        outer = x[..., :, None] * x[..., None, :]
+        dw = (outer - x[..., :, None] * xp.swapaxes(h, -1, -2) - h * x[..., None, :]) / n
+        w = _zero_diag(w + dw)
+    return w, _no_bias(w)
+
+
+def descent_l2(patterns: Any, *, reg: float = 1e-3, scale: float = 1.0) -> tuple[Any, Any]:
+    r"""Descent L2 in closed form: per neuron, ridge regression of :math:`\xi_i` on the other
+    neurons' states and a bias,
+    :math:`\min_{w_i, b_i} \tfrac12 \sum_\mu (\lambda h_i^\mu - \xi_i^\mu)^2
+    + \tfrac a2(|w_i|^2 + b_i^2)`
+    with :math:`\lambda` = ``scale`` and :math:`a` = ``reg``. All neurons of all networks are
+    solved as one batched linear system (the own column is zeroed, which with the ridge term pins
+    :math:`W_{ii} = 0`)."""
+    xp = array_namespace(patterns)
+    *batch, m, n = patterns.shape
+    ones = xp.ones((*batch, m, 1), dtype=patterns.dtype)
+    x = scale * xp.concatenate([patterns, ones], axis=-1)  # (..., M, N+1)
+    gram = xp.swapaxes(x, -1, -2) @ x  # (..., N+1, N+1)
+    rhs = xp.swapaxes(x, -1, -2) @ patterns  # (..., N+1, N): column i is X^T xi_i
+    keep = 1 - xp.eye(n + 1, dtype=patterns.dtype)[:n]  # (N, N+1): row i drops feature i
+    g = gram[..., None, :, :] * keep[:, :, None] * keep[:, None, :]  # (..., N, N+1, N+1)
+    g = g + reg * xp.eye(n + 1, dtype=patterns.dtype)
+    r = xp.swapaxes(rhs, -1, -2) * keep  # (..., N, N+1)
+    sol = xp.linalg.solve(g, r[..., None])[..., 0]  # (..., N, N+1)
+    w = sol[..., :n] * scale
+    b = sol[..., n] * scale
+    return _zero_diag(w), b
+
+
+# ----------------------------------------------------------------------- minimum probability flow
+
+
+def mpf_objective(j: Any, theta: Any, x: Any) -> Any:
+    r"""MPF objective
+    :math:`K = \frac1M \sum_\mu \sum_i \exp(\tfrac12 (E(x^\mu) - E(x^\mu_{\bar i})))`
+    on binary states ``x`` (..., M, N) in {0, 1}, with
+    :math:`E(x) = -\tfrac12 x^T J x + \theta^T x`,
+    ``j`` symmetric with zero diagonal; :math:`x_{\bar i}` is ``x`` with bit ``i`` flipped."""
+    d = 1 - 2 * x
+    field = x @ j - theta[..., None, :]  # (Jx)_i - theta_i ; J symmetric
+    return (array_namespace(x).exp(0.5 * d * field)).sum(axis=(-2, -1)) / x.shape[-2]
+
+
+def mpf_gradient(j: Any, theta: Any, x: Any) -> tuple[Any, Any]:
+    """Gradient of :func:`mpf_objective` with respect to the symmetric coupling ``j`` (each pair
+    ``J_ij = J_ji`` one parameter, zero diagonal) and to ``theta``."""
+    xp = array_namespace(x)
+    m = x.shape[-2]
+    d = 1 - 2 * x
+    e = xp.exp(0.5 * d * (x @ j - theta[..., None, :]))  # (..., M, N)
+    a = 0.5 * e * d
+    g = xp.swapaxes(a, -1, -2) @ x / m  # dK/dJ_kl as if independent: sum_mu a_k x_l
+    gj = _zero_diag(g + xp.swapaxes(g, -1, -2))
+    gt = -a.sum(axis=-2) / m
+    return gj, gt
+
+
+def mpf(patterns: Any, *, lr: float = 0.08, steps: int = 40_000) -> tuple[Any, Any]:
+    """Minimum probability flow as published: gradient descent (learning rate 0.08, 40,000 steps)
+    from J = 0, theta = 0 on x = (xi + 1)/2, then :math:`W = J/2`,
+    :math:`b_i = \\tfrac12 \\sum_j J_{ij} - \\theta_i`."""
+    xp = array_namespace(patterns)
+    x = (patterns + 1) / 2
+    *batch, _, n = patterns.shape
+    j = xp.zeros((*batch, n, n), dtype=patterns.dtype)
+    theta = xp.zeros((*batch, n), dtype=patterns.dtype)
+    for _ in range(steps):
+        gj, gt = mpf_gradient(j, theta, x)
+        j = j - lr * gj
+        theta = theta - lr * gt
+    return j / 2, 0.5 * j.sum(axis=-1) - theta
+
+
+# --------------------------------------------------------------------------- perceptron rules
+
+
+def _neuron_inputs(patterns: Any) -> tuple[Any, Any]:
+    """Per-neuron training sets: inputs ``c[..., i, mu, :] = xi_i^mu * xi^mu`` with column i
+    zeroed (no self-coupling), shape (..., N, M, N); a pattern is a fixed point of neuron i when
+    ``c[i, mu] @ w_i > 0``."""
+    xp = array_namespace(patterns)
+    n = patterns.shape[-1]
+    target = xp.swapaxes(patterns, -1, -2)[..., :, :, None]  # (..., N, M, 1)
+    c = target * patterns[..., None, :, :]  # (..., N, M, N)
+    return c * (1 - xp.eye(n, dtype=patterns.dtype))[:, None, :], target
+
+
+def stabilities(weights: Any, patterns: Any) -> Any:
+    r"""Normalised stabilities :math:`\gamma_i^\mu = \xi_i^\mu h_i^\mu / |w_i|` (..., N, M)."""
+    xp = array_namespace(weights)
+    h = patterns @ xp.swapaxes(weights, -1, -2)  # (..., M, N)
+    norm = xp.sqrt((weights * weights).sum(axis=-1))  # (..., N)
+    norm = xp.where(norm > 0, norm, 1.0)
+    return xp.swapaxes(h * patterns, -1, -2) / norm[..., :, None]
+
+
+def krauth_mezard(patterns: Any, *, margin: float = 1.0, max_sweeps: int = 100) -> tuple[Any, Any]:
+    r"""Min-over perceptron: each neuron repeatedly learns its least stable pattern,
+    :math:`w_i \mathrel{+}= \frac1N \xi_i^\mu \xi^\mu`, until every unnormalised stability
+    :math:`\xi_i^\mu h_i^\mu` exceeds ``margin`` (then every pattern is a fixed point), or after
+    ``max_sweeps * M`` updates. All neurons and networks update together."""
+    xp = array_namespace(patterns)
+    c, _ = _neuron_inputs(patterns)  # (..., N, M, N)
+    *batch, n, m, _ = c.shape
+    w = xp.zeros((*batch, n, n), dtype=patterns.dtype)
+    for _ in range(max_sweeps * m):
+        stab = (c @ w[..., None])[..., 0]  # (..., N, M)
+        worst = xp.argmin(stab, axis=-1)  # (..., N)
+        low = xp.take_along_axis(stab, worst[..., None], axis=-1)[..., 0]
+        active = low <= margin
+        if not bool(active.any()):
+            break
+        pick = xp.take_along_axis(c, worst[..., None, None], axis=-2)[..., 0, :]  # (..., N, N)
+        w = w + (active[..., None] * pick) / n
+    return w, _no_bias(w)
+
+
+def gardner(patterns: Any, *, kappa: float = 0.0, max_sweeps: int = 1000) -> tuple[Any, Any]:
+    r"""Perceptron rule with margin: every pattern whose normalised stability is below
+    :math:`\kappa` is learned, :math:`w_i \mathrel{+}= \frac1N \xi_i^\mu \xi^\mu`, in parallel
+    sweeps until none is (possible only for :math:`\kappa < \kappa_{max}(\alpha)`) or
+    ``max_sweeps``. For kappa = 0 a tiny positive threshold keeps the zero start moving."""
+    xp = array_namespace(patterns)
+    c, _ = _neuron_inputs(patterns)
+    *batch, n, m, _ = c.shape
+    w = xp.zeros((*batch, n, n), dtype=patterns.dtype)
+    for _ in range(max_sweeps):
+        norm = xp.sqrt((w * w).sum(axis=-1))[..., None]  # (..., N, 1)
+        stab = (c @ w[..., None])[..., 0]
+        wrong = stab <= xp.maximum(kappa * norm, 1e-12)
+        if not bool(wrong.any()):
+            break
+        w = w + (xp.swapaxes(c, -1, -2) @ wrong.astype(c.dtype)[..., None])[..., 0] / n
+    return w, _no_bias(w)
+
+
+def adatron(
+    patterns: Any, *, rate: float = 1.0, max_sweeps: int = 5000, tol: float = 1e-6
+) -> tuple[Any, Any]:
+    r"""AdaTron to convergence: the maximal-stability perceptron of every neuron.
+
+    Embedding strengths :math:`x^\mu \ge 0` with :math:`w_i = \frac1N \sum_\mu x^\mu \xi_i^\mu
+    \xi^\mu`; parallel updates :math:`x \leftarrow \max(0, x + \eta(1 - C x))` with the
+    correlation matrix :math:`C^{\mu\nu} = \frac1N c^\mu \cdot c^\nu` of the neuron's inputs,
+    until the largest change is below ``tol`` or ``max_sweeps``. The rate is divided by the
+    largest eigenvalue of C to keep the parallel updates stable.
+    """
+    xp = array_namespace(patterns)
+    c, _ = _neuron_inputs(patterns)
+    n = c.shape[-1]
+    corr = c @ xp.swapaxes(c, -1, -2) / n  # (..., N, M, M)
+    lam = xp.linalg.eigvalsh(corr)[..., -1:]  # (..., N, 1)
+    eta = rate / lam
+    x = xp.zeros(corr.shape[:-1], dtype=patterns.dtype)
+    for _ in range(max_sweeps):
+        new = xp.maximum(0.0, x + eta * (1 - (corr @ x[..., None])[..., 0]))
+        change = float(xp.abs(new - x).max())
+        x = new
+        if change < tol:
+            break
+    w = (xp.swapaxes(c, -1, -2) @ x[..., None])[..., 0] / n
+    return w, _no_bias(w)
+
+
+def lp_optimum(patterns: Any) -> tuple[Any, Any]:
+    r"""Exact optimum by linear programming, one neuron at a time (SciPy's HiGHS).
+
+    For neuron i it minimises the total slack :math:`\sum_\mu s_\mu` subject to
+    :math:`\xi_i^\mu\, w_i \cdot \xi^\mu \ge 1 - s_\mu`, :math:`s \ge 0`, with no bias and no
+    self-coupling. Zero slack is reached exactly when some weights make every pattern a fixed
+    point of the neuron (linear separability); then these weights do. Runs on the CPU.
+    """
+    from scipy.optimize import linprog  # noqa: PLC0415
+
+    from .backend import to_numpy  # noqa: PLC0415
+
+    pats = to_numpy(patterns).astype(float)
+    *batch, m, n = pats.shape
+    flat = pats.reshape(-1, m, n)
+    w = np.zeros((flat.shape[0], n, n))
+    cost = np.concatenate([np.zeros(n - 1), np.ones(m)])
+    bounds = [(None, None)] * (n - 1) + [(0, None)] * m
+    for k, p in enumerate(flat):
+        for i in range(n):
+            others = np.delete(p, i, axis=1) * p[:, i : i + 1]  # (M, N-1)
+            a_ub = np.hstack([-others, -np.eye(m)])
+            res = linprog(cost, A_ub=a_ub, b_ub=-np.ones(m), bounds=bounds, method="highs")
+            if res.status != 0:
+                raise RuntimeError(f"linear program of neuron {i} failed: {res.message}")
+            w[k, i, np.arange(n) != i] = res.x[: n - 1]
+    w = w.reshape(*batch, n, n).astype(pats.dtype)
+    xp = array_namespace(patterns)
+    w = xp.asarray(w, dtype=patterns.dtype)
+    return w, _no_bias(w)
+
+
+def trivial(patterns: Any) -> tuple[Any, Any]:
+    """Control: the identity matrix (self-coupling only). Every clean cue is a fixed point, so
+    clean-cue "capacity" is unlimited; it shows why self-coupling must stay excluded."""
+    xp = array_namespace(patterns)
+    n = patterns.shape[-1]
+    w = xp.broadcast_to(xp.eye(n, dtype=patterns.dtype), (*patterns.shape[:-2], n, n)).copy()
+    return w, _no_bias(w)
+
+
+#: Every rule by name.
+RULES: dict[str, Rule] = {
+    "hebbian": hebbian,
+    "pseudo_inverse": pseudo_inverse,
+    "storkey": storkey,
+    "descent_l2": descent_l2,
+    "mpf": mpf,
+    "krauth_mezard": krauth_mezard,
+    "gardner": gardner,
+    "adatron": adatron,
+    "lp_optimum": lp_optimum,
+    "trivial": trivial,
+}

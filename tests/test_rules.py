@@ -1,0 +1,110 @@
+"""Baseline rules: one convention, exact solutions where they exist, MPF's gradient."""
+
+import numpy as np
+import pytest
+
+from infobook import hopfield as hf
+from infobook import rules
+
+
+def fixed_point_fraction(rule, patterns):
+    w, b = rule(patterns)
+    h = patterns @ np.swapaxes(w, -1, -2) + b[..., None, :]
+    return float(((h * patterns) > 0).mean())
+
+
+@pytest.mark.parametrize("name", sorted(set(rules.RULES) - {"mpf"}))
+def test_every_rule_has_the_convention_and_is_batched(name):
+    p = hf.random_patterns(6, 24, seed=1, batch=(2,))
+    w, b = rules.RULES[name](p)
+    assert w.shape == (2, 24, 24) and b.shape == (2, 24)
+    if name != "trivial":
+        assert np.all(np.diagonal(w, axis1=-2, axis2=-1) == 0), "self-coupling must stay excluded"
+    w1, b1 = rules.RULES[name](p[1])
+    np.testing.assert_allclose(w[1], w1, atol=1e-8)
+    np.testing.assert_allclose(b[1], b1, atol=1e-8)
+
+
+@pytest.mark.parametrize("name", ["krauth_mezard", "gardner", "adatron", "lp_optimum"])
+def test_perceptron_rules_make_every_pattern_a_fixed_point_when_possible(name):
+    p = hf.random_patterns(40, 50, seed=2)  # alpha = 0.8: linearly separable w.h.p.
+    assert fixed_point_fraction(rules.RULES[name], p) == 1.0
+    w, b = rules.RULES[name](p)
+    res = hf.recall(w, p, b)
+    assert np.all(res.status == 1) and np.all(res.steps == 0)
+
+
+def test_krauth_mezard_reaches_its_margin():
+    p = hf.random_patterns(30, 60, seed=3)
+    w, _ = rules.krauth_mezard(p, margin=1.0)
+    c, _ = rules._neuron_inputs(p)
+    assert float((c @ w[..., None])[..., 0].min()) > 1.0
+
+
+def test_adatron_maximises_the_stability():
+    p = hf.random_patterns(30, 60, seed=4)
+    best = float(rules.stabilities(rules.adatron(p)[0], p).min(axis=-1).mean())
+    for other in ("krauth_mezard", "gardner", "lp_optimum"):
+        w, _ = rules.RULES[other](p)
+        assert best >= float(rules.stabilities(w, p).min(axis=-1).mean()) - 1e-6
+
+
+def test_lp_optimum_beats_hebbian_and_descent_at_high_load():
+    p = hf.random_patterns(70, 50, seed=5)  # alpha = 1.4
+    assert fixed_point_fraction(rules.lp_optimum, p) > fixed_point_fraction(rules.descent_l2, p)
+    assert fixed_point_fraction(rules.descent_l2, p) > fixed_point_fraction(rules.hebbian, p)
+
+
+def test_descent_l2_is_the_ridge_minimiser():
+    p = hf.random_patterns(15, 12, seed=6)
+    w, b = rules.descent_l2(p)
+    i = 3
+    x = np.hstack([np.delete(p, i, axis=1), np.ones((15, 1))])
+    sol = np.linalg.solve(x.T @ x + 1e-3 * np.eye(12), x.T @ p[:, i])
+    np.testing.assert_allclose(np.delete(w[i], i), sol[:-1], atol=1e-10)
+    assert b[i] == pytest.approx(sol[-1], abs=1e-10)
+
+
+def test_pseudo_inverse_stores_up_to_n_as_projection():
+    p = hf.random_patterns(20, 40, seed=7)
+    w = np.linalg.pinv(p) @ p
+    np.testing.assert_allclose(p @ w.T, p, atol=1e-10)  # with its diagonal: an exact projection
+
+
+def test_storkey_beats_hebbian():
+    ds = hf.capacity_scan(["hebbian", "storkey"], 100, [0.16, 0.26, 0.36], 3, dtype=np.float64)
+    a = ds.a_cos.mean("seed")
+    assert float(a.sel(rule="storkey", alpha=0.26)) > float(a.sel(rule="hebbian", alpha=0.26))
+
+
+def test_trivial_control_recalls_every_clean_cue():
+    p = hf.random_patterns(200, 30, seed=8)
+    w, b = rules.trivial(p)
+    np.testing.assert_array_equal(hf.recall(w, p, b).states, p)
+
+
+def test_mpf_gradient_against_central_differences():
+    rng = np.random.default_rng(9)
+    x = (hf.random_patterns(7, 6, seed=9) + 1) / 2
+    a = rng.normal(size=(6, 6))
+    j = (a + a.T) * (1 - np.eye(6))
+    theta = rng.normal(size=6)
+    gj, gt = rules.mpf_gradient(j, theta, x)
+    h = 1e-6
+    for k, l in [(0, 1), (2, 5), (4, 3)]:
+        e = np.zeros((6, 6))
+        e[k, l] = e[l, k] = h
+        fd = (rules.mpf_objective(j + e, theta, x) - rules.mpf_objective(j - e, theta, x)) / (2 * h)
+        assert gj[k, l] == pytest.approx(fd, rel=1e-7, abs=1e-9)
+    for k in (0, 5):
+        e = np.zeros(6)
+        e[k] = h
+        fd = (rules.mpf_objective(j, theta + e, x) - rules.mpf_objective(j, theta - e, x)) / (2 * h)
+        assert gt[k] == pytest.approx(fd, rel=1e-7, abs=1e-9)
+
+
+def test_mpf_learns_to_store_patterns():
+    p = hf.random_patterns(12, 40, seed=10, batch=(2,))
+    w, b = rules.mpf(p, steps=1500)
+    res = hf.recall(w, p, b)
+    assert np.all(hf.accuracy(res.states, p)[0] == 1.0)
