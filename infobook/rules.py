@@ -284,3 +284,39 @@ RULES: dict[str, Rule] = {
     "lp_optimum": lp_optimum,
     "trivial": trivial,
 }
+
+
+# --------------------------------------------------------------------------- theory
+
+
+def cover_separable_probability(n_patterns: int, n_inputs: int) -> float:
+    r"""Cover's counting: the probability that ``n_patterns`` random points in general position
+    in ``n_inputs`` dimensions, labelled at random, are linearly separable by a hyperplane through
+    the origin, :math:`C(M, D) / 2^M` with :math:`C(M, D) = 2 \sum_{k<D} \binom{M-1}{k}`."""
+    from scipy import stats  # noqa: PLC0415
+
+    if n_patterns <= n_inputs:
+        return 1.0
+    # 2 * sum_{k<D} binom(M-1, k) / 2^M = P(Binomial(M-1, 1/2) <= D-1)
+    return float(stats.binom.cdf(n_inputs - 1, n_patterns - 1, 0.5))
+
+
+def cover_network_capacity(n_neurons: int, probability: float = 0.5) -> float:
+    """Largest load M/N at which all N neurons of a network (N - 1 inputs each, no bias) are
+    separable with at least ``probability``, treating neurons as independent (Cover's counting)."""
+    best = 0
+    for m in range(1, 4 * n_neurons):
+        if cover_separable_probability(m, n_neurons - 1) ** n_neurons >= probability:
+            best = m
+        else:
+            break
+    return best / n_neurons
+
+
+def gardner_capacity(kappa: float) -> float:
+    r"""Gardner's capacity for unbiased patterns at stability margin :math:`\kappa`:
+    :math:`\alpha_c(\kappa) = 1 / \int_{-\kappa}^\infty Dt\, (t + \kappa)^2` (2 at kappa = 0)."""
+    from scipy import integrate, stats  # noqa: PLC0415
+
+    val, _ = integrate.quad(lambda t: stats.norm.pdf(t) * (t + kappa) ** 2, -kappa, np.inf)
+    return 1.0 / val
