@@ -64,6 +64,31 @@ def run_settings(
     }
 
 
+def provenance() -> dict[str, str]:
+    """Where and how a result is being computed: command, commit, machine, time (UTC)."""
+    import datetime  # noqa: PLC0415
+    import platform  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).parent,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit = "unknown"
+    return {
+        "command": " ".join(["python -m infobook", *sys.argv[1:]]) if sys.argv else "",
+        "commit": commit,
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()}",
+        "utc": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+    }
+
+
 def _empty(alphas: np.ndarray, seeds: list[int], settings: dict[str, Any]) -> Any:
     import xarray as xr  # noqa: PLC0415
 
@@ -137,6 +162,7 @@ def run_capacity(
         finished = [a for a in common if int(old.done.sel(alpha=a)) == 1]
         if finished:
             ds.loc[{"alpha": finished}] = old.sel(alpha=finished)[list(ds.data_vars)]
+        ds.attrs["provenance"] = old.attrs.get("provenance", "[]")
     else:
         ds = _empty(alphas, seeds, settings)
     todo = [a for a in alphas if int(ds.done.sel(alpha=a)) == 0]
@@ -145,6 +171,11 @@ def run_capacity(
     model = NeuronModel(w_teach, 2, bins_r)
     # each network's initial weights come from its own seed, whatever batch it is trained in
     init = np.stack([initial_weights(n_neurons, s, dtype=np.dtype(dtype)) for s in seeds])
+    # one provenance entry per session that added loads to this file
+    history = json.loads(ds.attrs.get("provenance", "[]"))
+    if todo:
+        history.append(provenance())
+    ds.attrs["provenance"] = json.dumps(history)
     bar = tqdm(todo, disable=not progress, desc=f"capacity {settings['goal']} N={n_neurons}")
     for alpha in bar:
         m = int(loads_to_patterns([alpha], n_neurons)[0])
