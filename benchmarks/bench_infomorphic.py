@@ -16,6 +16,7 @@ import argparse
 import os
 import platform
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -41,6 +42,29 @@ def steps_per_second(batch: int, n: int, m: int, steps: int, repeats: int, dtype
     return rates
 
 
+def peer_steps_per_second(batch: int, n: int, m: int, steps: int, repeats: int, dtype):
+    """The same step with PyTorch autograd (benchmarks/peer_torch.py), or None without torch."""
+    try:
+        import peer_torch
+        import torch  # noqa: F401
+    except ImportError:
+        return None
+    from infobook.pid import goal_vector
+
+    pats = hf.random_patterns(m, n, 0, batch=(batch,), dtype=dtype)
+    rates = []
+    for r in range(repeats + 1):
+        trainer = peer_torch.PeerTrainer(
+            im.initial_weights(n, r, batch=(batch,), dtype=dtype), pats, goal_vector("redundancy")
+        )
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            trainer.step()
+        if r:
+            rates.append(batch * steps / (time.perf_counter() - t0))
+    return rates
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--neurons", type=int, default=100)
@@ -49,9 +73,10 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--curve", action="store_true", help="time a whole G = red capacity curve")
     args = ap.parse_args()
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, numpy {np.__version__}")
     print(f"N = {args.neurons}, M = {args.patterns}, {args.steps} steps x {args.repeats} repeats")
-    print(f"{'case':<28} {'median net-steps/s':>19} {'min':>8} {'max':>8} {'ms/net-step':>12}")
+    print(f"{'case':<36} {'net-steps/s':>11} {'min':>8} {'max':>8} {'ms/net-step':>12}")
     for dtype in (np.float32, np.float64):
         for batch in (1, 20):
             r = steps_per_second(
