@@ -4,8 +4,11 @@
     python benchmarks/bench_infomorphic.py --curve  # and time a whole G = red capacity curve
                                                     # (41 loads x 20 seeds x <= 5000 steps)
 
-One network-step is one full-batch evaluation of the goal and its gradient plus one Adam update
-for one network. Medians over repeats, all cases measured side by side in one run. Without
+Run it with OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 for the one-core comparison (the peer uses
+as many threads as OMP_NUM_THREADS, default 1). One network-step is one full-batch evaluation of
+the goal and its gradient plus one Adam update for one network. Medians over repeats, all cases
+measured side by side in one run (the PyTorch peer of benchmarks/peer_torch.py when torch is
+installed). Without
 --curve, the wall time of the curve recorded by `python -m infobook capacity` in
 book/results/capacity_redundancy_N100.nc is printed when that file exists.
 """
@@ -25,6 +28,7 @@ import numpy as np
 
 from infobook import hopfield as hf
 from infobook import infomorphic as im
+from infobook.backend import tune_allocator
 
 
 def steps_per_second(batch: int, n: int, m: int, steps: int, repeats: int, dtype) -> list[float]:
@@ -46,9 +50,10 @@ def peer_steps_per_second(batch: int, n: int, m: int, steps: int, repeats: int, 
     """The same step with PyTorch autograd (benchmarks/peer_torch.py), or None without torch."""
     try:
         import peer_torch
-        import torch  # noqa: F401
+        import torch
     except ImportError:
         return None
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     from infobook.pid import goal_vector
 
     pats = hf.random_patterns(m, n, 0, batch=(batch,), dtype=dtype)
@@ -76,15 +81,26 @@ def main() -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, numpy {np.__version__}")
     print(f"N = {args.neurons}, M = {args.patterns}, {args.steps} steps x {args.repeats} repeats")
+    print(f"allocator: {tune_allocator()}")
     print(f"{'case':<36} {'net-steps/s':>11} {'min':>8} {'max':>8} {'ms/net-step':>12}")
+    medians = {}
     for dtype in (np.float32, np.float64):
         for batch in (1, 20):
-            r = steps_per_second(
-                batch, args.neurons, args.patterns, args.steps, args.repeats, dtype
-            )
-            med = statistics.median(r)
-            label = f"batch {batch:>3}, {np.dtype(dtype).name}"
-            print(f"{label:<28} {med:>19.0f} {min(r):>8.0f} {max(r):>8.0f} {1e3 / med:>12.2f}")
+            for who, fn in [
+                ("infobook/NumPy", steps_per_second),
+                ("peer/PyTorch", peer_steps_per_second),
+            ]:
+                r = fn(batch, args.neurons, args.patterns, args.steps, args.repeats, dtype)
+                if r is None:
+                    continue
+                med = statistics.median(r)
+                medians[(who, batch, np.dtype(dtype).name)] = med
+                label = f"{who}, batch {batch}, {np.dtype(dtype).name}"
+                print(f"{label:<36} {med:>11.0f} {min(r):>8.0f} {max(r):>8.0f} {1e3 / med:>12.2f}")
+    for (who, batch, dt), med in medians.items():
+        peer = medians.get(("peer/PyTorch", batch, dt))
+        if who == "infobook/NumPy" and peer:
+            print(f"ratio infobook/peer, batch {batch}, {dt}: {med / peer:.2f}x")
     if args.curve:
         from infobook.hopfield import capacity_from_scan
         from infobook.runs import run_capacity

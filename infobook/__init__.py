@@ -4,7 +4,14 @@ Every kernel of the book lives here; the chapters import it. Importing this pack
 CuPy (see :mod:`infobook.backend`).
 """
 
-from .backend import Backend, BackendUnavailableError, array_namespace, get_backend, to_numpy
+from .backend import (
+    Backend,
+    BackendUnavailableError,
+    array_namespace,
+    get_backend,
+    to_numpy,
+    tune_allocator,
+)
 from .distributions import CATALOGUE, canonical, gate_mixture, random_pmf
 from .pid import (
     GOAL_ATOMS,
@@ -40,5 +47,6 @@ __all__ = [
     "sxpid_parts",
     "sxpid_pointwise",
     "to_numpy",
+    "tune_allocator",
     "validate_pmf",
 ]

@@ -144,3 +144,34 @@ def to_numpy(x: Any) -> np.ndarray:
     if type(x).__module__.split(".")[0] == "cupy":
         return x.get()
     return np.asarray(x)
+
+
+@lru_cache(maxsize=1)
+def tune_allocator() -> str:
+    """Keep freed memory in the process heap (glibc), instead of returning every large temporary
+    array to the operating system and faulting its pages in again on the next allocation.
+
+    The batched kernels create many temporaries of a few megabytes per step; with glibc's
+    defaults each one is a fresh ``mmap`` whose pages are zeroed on first touch, which costs
+    about as much as the arithmetic itself. Raising the mmap and trim thresholds roughly halves
+    the time of a training step on NumPy. The cost: the process keeps its peak heap.
+
+    Called by the training and scan functions; a no-op (with the reason returned) on other C
+    libraries or when the environment variable ``INFOBOOK_TUNE_MALLOC=0``.
+    """
+    if os.environ.get("INFOBOOK_TUNE_MALLOC", "1") == "0":
+        return "disabled by INFOBOOK_TUNE_MALLOC=0"
+    try:
+        import ctypes  # noqa: PLC0415
+        import ctypes.util  # noqa: PLC0415
+
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        m_trim_threshold, m_top_pad, m_mmap_threshold = -1, -2, -3
+        ok = (
+            libc.mallopt(m_mmap_threshold, 32 << 20)  # the largest value glibc accepts
+            and libc.mallopt(m_trim_threshold, 1 << 30)
+            and libc.mallopt(m_top_pad, 64 << 20)
+        )
+    except (OSError, AttributeError) as exc:
+        return f"not tuned: {exc}"
+    return "tuned glibc malloc thresholds" if ok else "not tuned: mallopt refused"

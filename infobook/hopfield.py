@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import array_namespace, to_numpy
+from .backend import array_namespace, to_numpy, tune_allocator
 
 #: Overlap threshold of the metric a_theta and of "stored" in the capacity scan.
 THETA = 0.95
@@ -362,6 +362,7 @@ def capacity_scan(
     from tqdm.auto import tqdm  # noqa: PLC0415
 
     _check_sizes(n_neurons=n_neurons)
+    tune_allocator()
     if isinstance(rules, str) or callable(rules):
         rules = [rules]
     named = [get_rule(r) for r in rules]

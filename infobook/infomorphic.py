@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import array_namespace, to_numpy
+from .backend import array_namespace, to_numpy, tune_allocator
 from .histogram import DEFAULT_RANGE, bin_index, joint_pmf
 from .hopfield import accuracy, recall
 from .pid import goal_vector, pid_goal_gradient, sxpid
@@ -44,8 +44,10 @@ EPOCHS = 5000
 def sigmoid(x: Any) -> Any:
     """Numerically stable logistic function."""
     xp = array_namespace(x)
-    e = xp.exp(-xp.abs(x))
-    return xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype)
+    e = xp.exp(-xp.abs(x))  # never overflows
+    s = 1.0 / (1.0 + e)
+    neg = x < 0  # select by exact 0/1 products (much faster than ``where`` on NumPy)
+    return ((~neg) * s + neg * (e * s)).astype(x.dtype)
 
 
 def initial_weights(
@@ -279,6 +281,7 @@ def train(
     -------
     TrainResult
     """
+    tune_allocator()
     xp = array_namespace(patterns)
     patterns = xp.asarray(patterns, dtype=dtype)
     *batch, m, n = patterns.shape

@@ -265,7 +265,9 @@ def _average(p: Any, local: Any) -> Any:
 
 def _log2_pos(xp: Any, x: Any) -> Any:
     """log2(x) where x > 0 and exactly 0 where x == 0, on x's own shape."""
-    return xp.log2(xp.where(x > 0, x, 1.0))
+    # x + (x <= 0) is x where x > 0 and exactly 1 where x == 0: the same as a masked log, and an
+    # order of magnitude faster than ``where`` on NumPy
+    return xp.log2(x + (x <= 0))
 
 
 def _sum3(x: Any) -> Any:
@@ -467,8 +469,9 @@ def pid_goal_gradient(
     # Collect every term of the gradient (bits) on the smallest shape it lives on, then add the
     # broadcast pieces to the two full-size logarithms once. r = p / P(s1 or s2, y) per cell and
     # q = p(s1, s2) / P(s1 or s2) enter the redundancy's correction sums (nats, hence / LN2).
-    r = m.p / xp.where(m.union_y > 0, m.union_y, 1.0)
-    q = m.p12 / xp.where(m.union > 0, m.union, 1.0)
+    # denominators vanish only where the numerators do (union_y >= p, union >= p12)
+    r = m.p / (m.union_y + (m.union_y <= 0))
+    q = m.p12 / (m.union + (m.union <= 0))
     q_corr = _sum_keep(xp, q, -1) + _sum_keep(xp, q, -2) - q  # sums over s2, s1
     small_12 = -c_red * n.log_union + (g_res - c_12) * n.log_p12 - (c_red / LN2) * q_corr
     small_1y = c_1 * (n.log_p1y - n.log_p1) + (c_red / LN2) * _sum_keep(xp, r, -1)
@@ -477,5 +480,5 @@ def pid_goal_gradient(
     small_y = -c_all * n.log_py - c_all / LN2
     grad = c_red * n.log_union_y + (c_12 - g_res) * n.log_p - (c_red / LN2) * r
     grad = grad + small_12 + small_1y + small_2y + small_y
-    grad = xp.where(m.mask, grad, 0.0)
+    grad = grad * m.mask  # finite everywhere, so masking by product is exact
     return value, _to_user(xp, grad)

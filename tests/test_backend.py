@@ -82,3 +82,9 @@ def test_sxpid_on_cupy_matches_numpy():
     v0, g0 = pid_goal_gradient(p, "optimized_i")
     np.testing.assert_allclose(to_numpy(g), g0, atol=1e-10)
     np.testing.assert_allclose(to_numpy(v), v0, atol=1e-12)
+
+
+def test_allocator_tuning_reports_what_it_did(monkeypatch):
+    assert isinstance(backend.tune_allocator(), str)
+    monkeypatch.setenv("INFOBOOK_TUNE_MALLOC", "0")
+    assert backend.tune_allocator.__wrapped__() == "disabled by INFOBOOK_TUNE_MALLOC=0"
