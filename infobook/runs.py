@@ -236,24 +236,13 @@ def capacity_curve(
                 f"read from `{Path(results_file).name}`, computed by `python -m infobook capacity` "
                 f"({float(ds.seconds.sum()) / 60:.0f} min of training)"
             )
-    if cache_dir is None:
-        import tempfile  # noqa: PLC0415
+    import tempfile  # noqa: PLC0415
 
-        with tempfile.TemporaryDirectory() as tmp:
-            ds = run_capacity(
-                Path(tmp) / "run.nc",
-                goal,
-                n_neurons,
-                seeds,
-                alphas_arr,
-                epochs=epochs,
-                progress=False,
-                **kwargs,
-            )
-    else:
-        name = wanted["goal"] + "_" + "_".join(f"{x:g}" for x in wanted["goal_vector"])
+    name = wanted["goal"] + "_" + "_".join(f"{x:g}" for x in wanted["goal_vector"])
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) if cache_dir is None else Path(cache_dir)
         ds = run_capacity(
-            Path(cache_dir) / f"{name}_N{n_neurons}.nc",
+            folder / f"{name}_N{n_neurons}.nc",
             goal,
             n_neurons,
             seeds,
