@@ -171,7 +171,7 @@ def run_capacity(
     model = NeuronModel(w_teach, 2, bins_r)
     # each network's initial weights come from its own seed, whatever batch it is trained in
     init = np.stack([initial_weights(n_neurons, s, dtype=np.dtype(dtype)) for s in seeds])
-    # one provenance entry per session that added loads to this file
+    # one provenance entry per invocation that added loads to this file
     history = json.loads(ds.attrs.get("provenance", "[]"))
     if todo:
         history.append(provenance())

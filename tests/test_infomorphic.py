@@ -170,7 +170,7 @@ def test_run_resumes_without_recomputing_and_never_corrupts(tmp_path):
         on_load_done=computed.append,
     )
     assert computed == [1.0, 1.5]
-    history = json.loads(full.attrs["provenance"])  # one entry per session that added loads
+    history = json.loads(full.attrs["provenance"])  # one entry per invocation that added loads
     assert len(history) == 2 and {"command", "commit", "machine", "utc"} <= set(history[0])
     np.testing.assert_array_equal(full.a_cos.sel(alpha=0.5), partial.a_cos.sel(alpha=0.5))
     fresh = run_capacity(
