@@ -303,17 +303,20 @@ def train(
     stopped_at = np.full(tuple(batch), epochs, dtype=int)
     history: dict[str, list[np.ndarray]] = {}
     done = 0
+    kwargs = dict(w_teach=w_teach, bins_t=bins_t, bins_r=bins_r, value_range=value_range)
     for step in steps:
+        # networks that stopped early are frozen: compute gradients for the active ones only
+        ids = xp.nonzero(active.reshape(-1))[0]
+        every = int(ids.size) == int(np.prod(batch, dtype=int))
         for _ in range(int(step) - done):
-            _, grad = goal_and_gradient(
-                w,
-                patterns,
-                goal,
-                w_teach=w_teach,
-                bins_t=bins_t,
-                bins_r=bins_r,
-                value_range=value_range,
-            )
+            if every:
+                _, grad = goal_and_gradient(w, patterns, goal, **kwargs)
+            else:
+                flat_w, flat_p = w.reshape(-1, n, n), patterns.reshape(-1, m, n)
+                _, sub = goal_and_gradient(flat_w[ids], flat_p[ids], goal, **kwargs)
+                grad = xp.zeros_like(flat_w)
+                grad[ids] = sub
+                grad = grad.reshape(w.shape)
             w = opt.step(w, grad, active)
         done = int(step)
         ev = evaluate(w, patterns, goal, model)

@@ -180,3 +180,14 @@ def test_run_resumes_without_recomputing_and_never_corrupts(tmp_path):
     with pytest.raises(ValueError, match="other settings"):
         run_capacity(out, "redundancy", 20, 2, [0.5], epochs=31, progress=False)
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_batched_training_with_early_stops_equals_single_networks():
+    # frozen networks are skipped in the gradient; the others must not notice
+    p = hf.random_patterns(36, 40, seed=11, batch=(3,))
+    w0 = im.initial_weights(40, 12, batch=(3,), dtype=np.float64)
+    batched = im.train(p, "redundancy", epochs=200, initial=w0, dtype=np.float64)
+    for k in range(3):
+        single = im.train(p[k], "redundancy", epochs=200, initial=w0[k], dtype=np.float64)
+        assert batched.stopped_at[k] == single.stopped_at
+        np.testing.assert_array_equal(batched.weights[k], single.weights)
