@@ -264,6 +264,7 @@ class _Page(html.parser.HTMLParser):
     images: list[str] = field(default_factory=list)
     scripts: list[str] = field(default_factory=list)
     bad_outputs: list[str] = field(default_factory=list)
+    text: str = ""
 
     def __post_init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -288,8 +289,8 @@ class _Page(html.parser.HTMLParser):
 
 
 def _parse(path: Path) -> _Page:
-    page = _Page()
-    page.feed(path.read_text(encoding="utf-8", errors="replace"))
+    page = _Page(text=path.read_text(encoding="utf-8", errors="replace"))
+    page.feed(page.text)
     return page
 
 
@@ -310,7 +311,7 @@ def check_site(html_dir: Path, documents: list[str]) -> list[str]:
     pages = {p: _parse(p) for p in html_dir.rglob("*.html") if "_static" not in p.parts}
     for path, page in pages.items():
         rel = path.relative_to(html_dir)
-        if "Traceback (most recent call last)" in path.read_text(errors="replace"):
+        if "Traceback (most recent call last)" in page.text:
             problems.append(f"{rel}: shows a Python traceback")
         for cls in page.bad_outputs:
             problems.append(f"{rel}: has an error output ({cls})")

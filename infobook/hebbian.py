@@ -33,13 +33,14 @@ from .pid import Atoms, sxpid
 PID_FIELDS = ("unq_T", "unq_R", "red", "syn", "res")
 
 
-def hebbian_sources(patterns: Any) -> tuple[Any, Any, Any]:
+def hebbian_sources(patterns: Any, weights: Any | None = None) -> tuple[Any, Any, Any]:
     """Teaching input, recurrent input and output of every neuron for every stored pattern.
 
     ``patterns`` (..., M, N) -> ``(T, R, Y)`` each (..., M, N); ``Y = sign(R)`` with sign(0) = -1.
+    ``weights`` are the patterns' Hebbian weights, computed when not given.
     """
     xp = array_namespace(patterns)
-    w = hebbian_weights(patterns)
+    w = hebbian_weights(patterns) if weights is None else weights
     r = patterns @ xp.swapaxes(w, -1, -2)
     y = xp.where(r > 0, 1.0, -1.0).astype(patterns.dtype)
     return patterns, r, y
@@ -100,14 +101,14 @@ def hebbian_pid_scan(
     data = {k: np.zeros((len(ms), len(seeds))) for k in (*PID_FIELDS, "a_cos")}
     for a, m in enumerate(ms):
         pats = xp.asarray(bank[:, :m])
-        t, r, y = hebbian_sources(pats)
+        w = hebbian_weights(pats)
+        t, r, y = hebbian_sources(pats, w)
         atoms = binned_neuron_pid(
             t, r, (y > 0).astype(xp.float64), bins_r=bins_r, value_range=value_range
         )
         for k, v in neuron_pid_profile(atoms).items():
             data[k][a] = to_numpy(v)
         if with_recall:
-            w = hebbian_weights(pats)
             data["a_cos"][a] = to_numpy(accuracy(recall(w, pats).states, pats)[0])
     if not with_recall:
         data.pop("a_cos")

@@ -177,10 +177,6 @@ def _safe_log2(xp: Any, x: Any, mask: Any) -> Any:
     return xp.where(mask, xp.log2(xp.where(mask, x, 1.0)), 0.0)
 
 
-def _safe_div(xp: Any, a: Any, b: Any, mask: Any) -> Any:
-    return xp.where(mask, a / xp.where(mask, b, 1.0), 0.0)
-
-
 class _Marginals(NamedTuple):
     p: Any
     mask: Any  # p > 0

@@ -177,8 +177,9 @@ def run_capacity(
         history.append(provenance())
     ds.attrs["provenance"] = json.dumps(history)
     bar = tqdm(todo, disable=not progress, desc=f"capacity {settings['goal']} N={n_neurons}")
+    patterns_at = dict(zip(alphas.tolist(), ms.tolist(), strict=True))
     for alpha in bar:
-        m = int(loads_to_patterns([alpha], n_neurons)[0])
+        m = int(patterns_at[float(alpha)])
         bar.set_postfix(alpha=float(alpha), M=m)
         pats = bank[:, :m]
         t0 = time.perf_counter()

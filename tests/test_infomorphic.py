@@ -133,6 +133,12 @@ def test_bad_input():
         im.goal_and_gradient(np.zeros((3, 3)), p)
 
 
+def small_run(path, **kwargs):
+    return run_capacity(
+        path, "redundancy", 20, 2, [0.5, 1.0, 1.5], epochs=30, progress=False, **kwargs
+    )
+
+
 def test_run_resumes_without_recomputing_and_never_corrupts(tmp_path):
     out = tmp_path / "run.nc"
     seen = []
@@ -146,36 +152,16 @@ def test_run_resumes_without_recomputing_and_never_corrupts(tmp_path):
             raise Stop
 
     with pytest.raises(Stop):
-        run_capacity(
-            out,
-            "redundancy",
-            20,
-            2,
-            [0.5, 1.0, 1.5],
-            epochs=30,
-            progress=False,
-            on_load_done=interrupt_after_first,
-        )
+        small_run(out, on_load_done=interrupt_after_first)
     partial = load_results(out)  # readable after the interruption
     assert partial.done.values.tolist() == [1, 0, 0]
     computed = []
-    full = run_capacity(
-        out,
-        "redundancy",
-        20,
-        2,
-        [0.5, 1.0, 1.5],
-        epochs=30,
-        progress=False,
-        on_load_done=computed.append,
-    )
+    full = small_run(out, on_load_done=computed.append)
     assert computed == [1.0, 1.5]
     history = json.loads(full.attrs["provenance"])  # one entry per invocation that added loads
     assert len(history) == 2 and {"command", "commit", "machine", "utc"} <= set(history[0])
     np.testing.assert_array_equal(full.a_cos.sel(alpha=0.5), partial.a_cos.sel(alpha=0.5))
-    fresh = run_capacity(
-        tmp_path / "fresh.nc", "redundancy", 20, 2, [0.5, 1.0, 1.5], epochs=30, progress=False
-    )
+    fresh = small_run(tmp_path / "fresh.nc")
     np.testing.assert_array_equal(full.a_cos.values, fresh.a_cos.values)
     with pytest.raises(ValueError, match="other settings"):
         run_capacity(out, "redundancy", 20, 2, [0.5], epochs=31, progress=False)
