@@ -1,6 +1,7 @@
 """Command line of infobook: long runs outside notebooks.
 
     python -m infobook capacity --goal redundancy --neurons 100 --seeds 20 --out results.nc
+    python -m infobook baselines --neurons 100 --seeds 20 --out baselines.nc
 
 Results are written after every load (atomically); rerunning the same command resumes.
 """
@@ -54,7 +55,44 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--bins", type=int, default=60)
     c.add_argument("--dtype", default="float32", choices=["float32", "float64"])
     c.add_argument("--out", type=Path, required=True, help="results file (netCDF)")
+    b = sub.add_parser(
+        "baselines", help="capacity and noisy-cue recall of the baseline rules, with resume"
+    )
+    b.add_argument(
+        "--rules",
+        default=None,
+        help="comma list of rule names (default: hebbian, pseudo_inverse, storkey, descent_l2, "
+        "lp_optimum, krauth_mezard, adatron, mpf)",
+    )
+    b.add_argument("--neurons", type=int, default=100)
+    b.add_argument("--seeds", type=int, default=20, help="seeds 0 .. SEEDS-1")
+    b.add_argument(
+        "--alphas", default=None, help="'lo:hi:step' or a comma list (default 0.01:2.01:0.05)"
+    )
+    b.add_argument("--mpf-steps", type=int, default=40_000)
+    b.add_argument("--out", type=Path, required=True, help="results file (netCDF)")
     args = parser.parse_args(argv)
+    if args.command == "baselines":
+        from .hopfield import capacity_from_scan  # noqa: PLC0415
+        from .runs import BASELINE_RULES, baseline_scan, run_baselines  # noqa: PLC0415
+
+        rules = BASELINE_RULES if args.rules is None else args.rules.replace(" ", "").split(",")
+        ds = run_baselines(
+            args.out,
+            rules,
+            args.neurons,
+            args.seeds,
+            _alphas(args.alphas),
+            mpf_steps=args.mpf_steps,
+        )
+        for flip in (0.0, 0.1, 0.2):
+            ac = capacity_from_scan(baseline_scan(ds, flip))
+            text = ", ".join(
+                f"{r} {float(ac.sel(rule=r).mean()):.3f} +- {float(ac.sel(rule=r).std()):.3f}"
+                for r in ac.rule.values
+            )
+            print(f"alpha_c, {flip:.0%} of the cue flipped: {text}")
+        print(f"total {float(ds.seconds.sum()):.0f} s; saved {args.out}")
     if args.command == "capacity":
         from .hopfield import capacity_from_scan  # noqa: PLC0415
         from .runs import run_capacity  # noqa: PLC0415

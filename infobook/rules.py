@@ -169,17 +169,24 @@ def krauth_mezard(patterns: Any, *, margin: float = 1.0, max_sweeps: int = 100) 
     ``max_sweeps * M`` updates. All neurons and networks update together."""
     xp = array_namespace(patterns)
     c, _ = _neuron_inputs(patterns)  # (..., N, M, N)
-    *batch, n, m, _ = c.shape
-    w = xp.zeros((*batch, n, n), dtype=patterns.dtype)
+    n, m = c.shape[-1], c.shape[-2]
+    # embedding form: w_i = (1/N) sum_mu x^mu c^mu, so the stabilities are C x with the
+    # correlation matrix C = c c^T / N, and learning pattern mu adds column mu of C to them:
+    # O(M) per update instead of O(M N)
+    corr = c @ xp.swapaxes(c, -1, -2) / n  # (..., N, M, M)
+    x = xp.zeros(corr.shape[:-1], dtype=patterns.dtype)  # (..., N, M)
+    stab = xp.zeros_like(x)
+    index = xp.arange(m)
     for _ in range(max_sweeps * m):
-        stab = (c @ w[..., None])[..., 0]  # (..., N, M)
         worst = xp.argmin(stab, axis=-1)  # (..., N)
         low = xp.take_along_axis(stab, worst[..., None], axis=-1)[..., 0]
         active = low <= margin
         if not bool(active.any()):
             break
-        pick = xp.take_along_axis(c, worst[..., None, None], axis=-2)[..., 0, :]  # (..., N, N)
-        w = w + (active[..., None] * pick) / n
+        step = active.astype(x.dtype)[..., None]
+        x = x + step * (index == worst[..., None])
+        stab = stab + step * xp.take_along_axis(corr, worst[..., None, None], axis=-1)[..., 0]
+    w = (xp.swapaxes(c, -1, -2) @ x[..., None])[..., 0] / n
     return w, _no_bias(w)
 
 

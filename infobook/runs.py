@@ -253,3 +253,171 @@ def capacity_curve(
             **kwargs,
         )
     return ds, f"computed while this page was built ({float(ds.seconds.sum()):.0f} s of training)"
+
+
+# --------------------------------------------------------------------------- baseline rules
+
+#: Rules measured by :func:`run_baselines` by default (names of :data:`infobook.rules.RULES`).
+BASELINE_RULES = (
+    "hebbian",
+    "pseudo_inverse",
+    "storkey",
+    "descent_l2",
+    "lp_optimum",
+    "krauth_mezard",
+    "adatron",
+    "mpf",
+)
+#: Fractions of flipped cue bits recalled by :func:`run_baselines` (0 is the clean cue).
+FLIP_FRACTIONS = tuple(float(f) for f in np.round(np.arange(0, 0.51, 0.02), 2))
+#: Flip fractions always recalled, whatever the look-ahead says (the clean and noisy tables).
+ALWAYS_RECALLED = (0.0, 0.1, 0.2)
+
+
+def _empty_baselines(rules: list[str], alphas: np.ndarray, seeds: list[int], settings: dict) -> Any:
+    import xarray as xr  # noqa: PLC0415
+
+    flips = np.asarray(settings["flips"])
+    shape = (len(rules), len(alphas), len(seeds), len(flips))
+    dims = ("rule", "alpha", "seed", "flip")
+    ds = xr.Dataset(
+        {v: (dims, np.full(shape, np.nan)) for v in ("a_cos", "a_theta", "fixed")},
+        coords={"rule": rules, "alpha": alphas, "seed": seeds, "flip": flips},
+    )
+    ds["done"] = (("rule", "alpha"), np.zeros((len(rules), len(alphas)), dtype=np.int8))
+    ds["seconds"] = (("rule", "alpha"), np.zeros((len(rules), len(alphas))))
+    ds.attrs["settings"] = json.dumps(settings, sort_keys=True)
+    return ds
+
+
+def run_baselines(
+    out: Path | str,
+    rules: Sequence[str] = BASELINE_RULES,
+    n_neurons: int = 100,
+    seeds: Sequence[int] | int = 20,
+    alphas: Sequence[float] | None = None,
+    *,
+    flips: Sequence[float] = FLIP_FRACTIONS,
+    look_ahead: int = 5,
+    mpf_steps: int = 40_000,
+    dtype: str = "float64",
+    progress: bool = True,
+    on_load_done: Callable[[str, float], None] | None = None,
+) -> Any:
+    """Capacity and robustness of the baseline rules, one network per seed and load, saved as
+    each (rule, load) completes and resumed like :func:`run_capacity`.
+
+    Every network is trained once; each stored pattern is then cued with ``round(f N)`` of its
+    bits flipped for every fraction ``f`` of ``flips`` (0 = the clean cue; the flips of level
+    ``f`` at load ``M`` come from seed ``1000 M + index of f``, as in
+    :func:`infobook.hopfield.stability_scan`) and recalled synchronously. Levels past the point
+    where every network has failed ``look_ahead`` levels in a row are skipped (NaN), except the
+    clean cue and 10 % and 20 %, which are always recalled.
+
+    Returns the dataset with ``a_cos``, ``a_theta`` and ``fixed`` (dims ``rule, alpha, seed,
+    flip``), ``done`` and ``seconds`` (dims ``rule, alpha``). :func:`baseline_scan` turns it into
+    the per-rule views that :func:`infobook.hopfield.capacity_from_scan` reads, and
+    :func:`baseline_f_max` gives the stability ``f_max``.
+    """
+    from tqdm.auto import tqdm  # noqa: PLC0415
+
+    from .hopfield import THETA, accuracy, corrupt, get_rule, recall  # noqa: PLC0415
+    from .rules import mpf  # noqa: PLC0415
+
+    out = Path(out)
+    rules = [str(r) for r in rules]
+    for r in rules:
+        get_rule(r)  # unknown names fail before any work
+    seeds = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
+    alphas = published_alphas() if alphas is None else np.round(np.asarray(alphas, float), 6)
+    flips = [float(f) for f in np.round(np.asarray(flips, float), 6)]
+    settings = {
+        "n_neurons": int(n_neurons),
+        "seeds": seeds,
+        "flips": flips,
+        "look_ahead": int(look_ahead),
+        "mpf_steps": int(mpf_steps),
+        "dtype": str(np.dtype(dtype)),
+    }
+    ds = _empty_baselines(rules, alphas, seeds, settings)
+    if out.exists():
+        old = load_results(out)
+        if json.loads(old.attrs["settings"]) != settings:
+            raise ValueError(
+                f"{out} holds a run with other settings ({old.attrs['settings']}); "
+                "choose another --out or delete the file"
+            )
+        for r in np.intersect1d(old.rule.values, rules):
+            for a in np.intersect1d(old.alpha.values, alphas):
+                if int(old.done.sel(rule=r, alpha=a)) == 1:
+                    ds.loc[{"rule": r, "alpha": a}] = old.sel(rule=r, alpha=a)[list(ds.data_vars)]
+        ds.attrs["provenance"] = old.attrs.get("provenance", "[]")
+    todo = [(r, a) for r in rules for a in alphas if int(ds.done.sel(rule=r, alpha=a)) == 0]
+    history = json.loads(ds.attrs.get("provenance", "[]"))
+    if todo:
+        history.append(provenance())
+    ds.attrs["provenance"] = json.dumps(history)
+    ms = loads_to_patterns(alphas, n_neurons)
+    patterns_at = dict(zip(alphas.tolist(), ms.tolist(), strict=True))
+    bank = pattern_bank(seeds, int(ms.max()), n_neurons, dtype=np.dtype(dtype))
+    bar = tqdm(todo, disable=not progress, desc=f"baselines N={n_neurons}")
+    for rule, alpha in bar:
+        m = int(patterns_at[float(alpha)])
+        bar.set_postfix(rule=rule, alpha=float(alpha), M=m)
+        pats = bank[:, :m]
+        t0 = time.perf_counter()
+        if rule == "mpf":
+            w, b = mpf(pats, steps=mpf_steps)
+        else:
+            w, b = get_rule(rule)[1](pats)
+        misses = np.zeros(len(seeds), dtype=int)
+        for f, frac in enumerate(flips):
+            if misses.min() >= look_ahead and frac not in ALWAYS_RECALLED:
+                continue
+            cues = corrupt(pats, int(round(frac * n_neurons)), seed=1000 * m + f)
+            res = recall(w, cues, b)
+            a_cos, a_theta = accuracy(res.states, pats, THETA)
+            a_cos = np.asarray(a_cos, dtype=float)
+            sel = {"rule": rule, "alpha": alpha, "flip": frac}
+            ds["a_cos"].loc[sel] = a_cos
+            ds["a_theta"].loc[sel] = np.asarray(a_theta, dtype=float)
+            ds["fixed"].loc[sel] = np.asarray((res.status == 1).mean(axis=-1), dtype=float)
+            misses = np.where(a_cos > THETA, 0, misses + 1)
+        ds["done"].loc[{"rule": rule, "alpha": alpha}] = 1
+        ds["seconds"].loc[{"rule": rule, "alpha": alpha}] = time.perf_counter() - t0
+        save_atomic(ds, out)
+        if on_load_done is not None:
+            on_load_done(rule, float(alpha))
+    bar.close()
+    return ds
+
+
+def baseline_scan(ds: Any, flip: float = 0.0) -> Any:
+    """The scan of every rule at one cue-noise level: ``a_cos``, ``a_theta`` (dims ``rule,
+    alpha, seed``) as :func:`infobook.hopfield.capacity_scan` returns them; loads not yet done
+    and skipped levels count as not stored."""
+    view = ds[["a_cos", "a_theta"]].sel(flip=flip, method="nearest").fillna(-1.0)
+    return view.where(ds.done == 1, -1.0)
+
+
+def baseline_f_max(ds: Any, theta: float | None = None, look_ahead: int | None = None) -> Any:
+    """``f_max`` per rule, load and seed from a :func:`run_baselines` dataset: the largest flip
+    fraction recalled with mean overlap above ``theta``, with the run's look-ahead."""
+    import xarray as xr  # noqa: PLC0415
+
+    from .hopfield import THETA, _f_max  # noqa: PLC0415
+
+    theta = THETA if theta is None else theta
+    look_ahead = (
+        json.loads(ds.attrs["settings"])["look_ahead"] if look_ahead is None else look_ahead
+    )
+    flips = ds.flip.values
+    ov = ds.a_cos.fillna(-1.0).transpose("rule", "alpha", "seed", "flip").values
+    f_max = np.apply_along_axis(lambda o: _f_max(o, flips, theta, look_ahead), -1, ov)
+    out = xr.DataArray(
+        f_max,
+        dims=("rule", "alpha", "seed"),
+        coords={k: ds[k] for k in ("rule", "alpha", "seed")},
+        name="f_max",
+    )
+    return out.where(ds.done == 1)

@@ -41,6 +41,24 @@ def test_krauth_mezard_reaches_its_margin():
     assert float((c @ w[..., None])[..., 0].min()) > 1.0
 
 
+def test_krauth_mezard_equals_the_direct_min_over_rule():
+    """The embedding-form implementation against the rule as written: learn the least stable
+    pattern of every neuron, w_i += c_i^mu / N, recomputing all stabilities each time."""
+    p = hf.random_patterns(20, 16, seed=7, batch=(2,))
+    c, _ = rules._neuron_inputs(p)
+    n = p.shape[-1]
+    w = np.zeros((2, n, n))
+    for _ in range(100 * 20):
+        stab = (c @ w[..., None])[..., 0]
+        worst = stab.argmin(axis=-1)
+        active = np.take_along_axis(stab, worst[..., None], axis=-1)[..., 0] <= 1.0
+        if not active.any():
+            break
+        pick = np.take_along_axis(c, worst[..., None, None], axis=-2)[..., 0, :]
+        w = w + active[..., None] * pick / n
+    np.testing.assert_allclose(rules.krauth_mezard(p)[0], w, atol=1e-9)
+
+
 def test_adatron_maximises_the_stability():
     p = hf.random_patterns(30, 60, seed=4)
     best = float(rules.stabilities(rules.adatron(p)[0], p).min(axis=-1).mean())
@@ -108,3 +126,50 @@ def test_mpf_learns_to_store_patterns():
     w, b = rules.mpf(p, steps=1500)
     res = hf.recall(w, p, b)
     assert np.all(hf.accuracy(res.states, p)[0] == 1.0)
+
+
+def small_baselines(path, **kwargs):
+    from infobook.runs import run_baselines
+
+    return run_baselines(
+        path, ["hebbian", "krauth_mezard"], 24, 3, [0.1, 0.5, 1.0], progress=False, **kwargs
+    )
+
+
+def test_baseline_run_agrees_with_the_scan_and_resumes(tmp_path):
+    from infobook.runs import baseline_f_max, baseline_scan, load_results
+
+    class Stop(Exception):
+        pass
+
+    seen = []
+
+    def interrupt_after_two(rule, alpha):
+        seen.append((rule, alpha))
+        if len(seen) == 2:
+            raise Stop
+
+    out = tmp_path / "baselines.nc"
+    with pytest.raises(Stop):
+        small_baselines(out, on_load_done=interrupt_after_two)
+    assert int(load_results(out).done.sum()) == 2  # readable after the interruption
+    computed = []
+    full = small_baselines(out, on_load_done=lambda r, a: computed.append((r, a)))
+    assert len(computed) == 4 and set(computed).isdisjoint(seen)
+    fresh = small_baselines(tmp_path / "fresh.nc")
+    np.testing.assert_array_equal(full.a_cos.values, fresh.a_cos.values)
+    # the clean cue equals the capacity scan of the same rules, seeds and loads
+    scan = hf.capacity_scan(["hebbian", "krauth_mezard"], 24, [0.1, 0.5, 1.0], 3, dtype=np.float64)
+    np.testing.assert_allclose(baseline_scan(full).a_cos.values, scan.a_cos.values)
+    # f_max equals the stability scan's on the same flip grid and cue seeds
+    stab = hf.stability_scan("krauth_mezard", 24, [0.1, 0.5, 1.0], 3, dtype=np.float64)
+    np.testing.assert_allclose(
+        baseline_f_max(full).sel(rule="krauth_mezard").values, stab.f_max.values
+    )
+    with pytest.raises(ValueError, match="other settings"):
+        small_baselines(out, mpf_steps=10)
+    from infobook.runs import run_baselines
+
+    with pytest.raises(ValueError, match="unknown learning rule"):
+        run_baselines(tmp_path / "x.nc", ["nonsense"], 24, 3, [0.1], progress=False)
+    assert not (tmp_path / "x.nc").exists()
