@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -292,7 +292,7 @@ def _empty_baselines(rules: list[str], alphas: np.ndarray, seeds: list[int], set
 
 def run_baselines(
     out: Path | str,
-    rules: Sequence[str] = BASELINE_RULES,
+    rules: Sequence[str] | Mapping[str, Callable[[Any], tuple[Any, Any]]] = BASELINE_RULES,
     n_neurons: int = 100,
     seeds: Sequence[int] | int = 20,
     alphas: Sequence[float] | None = None,
@@ -307,6 +307,8 @@ def run_baselines(
     """Capacity and robustness of the baseline rules, one network per seed and load, saved as
     each (rule, load) completes and resumed like :func:`run_capacity`.
 
+    ``rules`` holds names of :data:`infobook.rules.RULES` or maps names to rules (callables
+    from patterns to weights and biases, such as :func:`infobook.infomorphic.make_rule`).
     Every network is trained once; each stored pattern is then cued with ``round(f N)`` of its
     bits flipped for every fraction ``f`` of ``flips`` (0 = the clean cue; the flips of level
     ``f`` at load ``M`` come from seed ``1000 M + index of f``, as in
@@ -325,9 +327,16 @@ def run_baselines(
     from .rules import mpf  # noqa: PLC0415
 
     out = Path(out)
-    rules = [str(r) for r in rules]
-    for r in rules:
-        get_rule(r)  # unknown names fail before any work
+    # names of infobook.rules.RULES, or a mapping from names to rules (callables); a mapping's
+    # names label the results, so they should say everything that defines the rule
+    named = (
+        {str(k): v for k, v in rules.items()}
+        if isinstance(rules, Mapping)
+        else {str(r): get_rule(r)[1] for r in rules}  # unknown names fail before any work
+    )
+    if not named:
+        raise ValueError("no rules given: pass rule names or a mapping from names to rules")
+    rules = list(named)
     seeds = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
     alphas = published_alphas() if alphas is None else np.round(np.asarray(alphas, float), 6)
     flips = [float(f) for f in np.round(np.asarray(flips, float), 6)]
@@ -366,10 +375,10 @@ def run_baselines(
         bar.set_postfix(rule=rule, alpha=float(alpha), M=m)
         pats = bank[:, :m]
         t0 = time.perf_counter()
-        if rule == "mpf":
+        if named[rule] is mpf:
             w, b = mpf(pats, steps=mpf_steps)
         else:
-            w, b = get_rule(rule)[1](pats)
+            w, b = named[rule](pats)
         misses = np.zeros(len(seeds), dtype=int)
         for f, frac in enumerate(flips):
             if misses.min() >= look_ahead and frac not in ALWAYS_RECALLED:
