@@ -430,3 +430,28 @@ def baseline_f_max(ds: Any, theta: float | None = None, look_ahead: int | None =
         name="f_max",
     )
     return out.where(ds.done == 1)
+
+
+def stored_run_summary(path: Path | str) -> dict[str, Any]:
+    """What a results file of :func:`run_capacity` holds, for a page that reports it.
+
+    Returns a dict with the dataset (``ds``, finished loads only), ``complete`` (every load of
+    its grid done), ``alpha_c`` per seed over the finished loads (``None`` unless complete),
+    the largest finished load, the total training time in minutes, its settings and the list of
+    provenance entries (command, commit, machine, UTC time of each invocation).
+    """
+    from .hopfield import capacity_from_scan  # noqa: PLC0415
+
+    ds = load_results(Path(path))
+    done = ds.done.values == 1
+    finished = ds.isel(alpha=np.flatnonzero(done))
+    complete = bool(done.all())
+    return {
+        "ds": finished,
+        "complete": complete,
+        "alpha_c": capacity_from_scan(finished) if complete else None,
+        "last_alpha": float(finished.alpha.max()) if done.any() else float("nan"),
+        "minutes": float(ds.seconds.sum()) / 60,
+        "settings": json.loads(ds.attrs["settings"]),
+        "provenance": json.loads(ds.attrs.get("provenance", "[]")),
+    }
