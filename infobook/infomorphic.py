@@ -39,6 +39,22 @@ from .pid import goal_vector, pid_goal_gradient, sxpid
 W_TEACH = 2.3
 LEARNING_RATE = 0.05
 EPOCHS = 5000
+#: Default memory budget of one batched training step, in bytes (see :func:`step_memory`).
+MAX_MEMORY = 2 * 2**30
+
+
+def step_memory(
+    n_neurons: int, n_patterns: int, bins_t: int = 2, bins_r: int = 60, dtype: Any = np.float32
+) -> int:
+    """Estimated peak memory, in bytes, of one training step of ONE network: the temporaries of
+    :func:`goal_and_gradient` (about 20 bytes per pattern and neuron and 60 per pmf cell and
+    neuron at float32, measured with ``tracemalloc``), the weights, gradient and Adam's moments.
+    float64 counts double. :func:`train` splits a batch into chunks that fit a budget with it.
+    """
+    scale = np.dtype(dtype).itemsize / 4
+    cells = bins_t * bins_r * 2
+    per_neuron = 20 * n_patterns + 60 * cells
+    return int(scale * (n_neurons * per_neuron + 6 * 4 * n_neurons * n_neurons))
 
 
 def sigmoid(x: Any) -> Any:
@@ -249,6 +265,7 @@ def train(
     betas: tuple[float, float] = (0.9, 0.999),
     eps: float = 1e-8,
     init_scale: float = 1e-3,
+    max_memory: int | None = MAX_MEMORY,
 ) -> TrainResult:
     """Train infomorphic networks by full-batch Adam ascent on the goal.
 
@@ -276,6 +293,10 @@ def train(
         pattern perfectly (a_cos = 1, teaching input off).
     betas, eps, init_scale
         Adam's moment decays and epsilon; scale of the initial weights.
+    max_memory : int or None
+        Memory budget in bytes of one batched step (default 2 GiB; None: no limit). A batch whose
+        step would need more (:func:`step_memory` per network) is trained in consecutive chunks
+        of networks; the networks are independent, so the result is the same.
 
     Returns
     -------
@@ -297,6 +318,30 @@ def train(
             )
         w = w * (1 - xp.eye(n, dtype=w.dtype))
     goal_vector(goal)  # validate early
+    size = int(np.prod(batch, dtype=int))
+    per_network = step_memory(n, m, bins_t, bins_r, dtype)
+    if max_memory is not None and size > 1 and size * per_network > max_memory:
+        chunk = max(1, int(max_memory // per_network))
+        kwargs = dict(
+            epochs=epochs,
+            lr=lr,
+            w_teach=w_teach,
+            bins_t=bins_t,
+            bins_r=bins_r,
+            value_range=value_range,
+            dtype=dtype,
+            n_checkpoints=n_checkpoints,
+            early_stop=early_stop,
+            betas=betas,
+            eps=eps,
+            max_memory=None,
+        )
+        flat_p, flat_w = patterns.reshape(size, m, n), w.reshape(size, n, n)
+        parts = [
+            train(flat_p[k : k + chunk], goal, initial=flat_w[k : k + chunk], **kwargs)
+            for k in range(0, size, chunk)
+        ]
+        return _merge(parts, tuple(batch), xp)
     opt = Adam(lr, betas[0], betas[1], eps)
     steps = checkpoints(epochs, n_checkpoints)
     active = xp.ones(tuple(batch), dtype=bool)
@@ -334,6 +379,29 @@ def train(
         steps=np.asarray(steps[: len(history["goal"])]),
         history={k: np.stack(v) for k, v in history.items()},
         stopped_at=stopped_at,
+    )
+
+
+def _merge(parts: list[TrainResult], batch: tuple[int, ...], xp: Any) -> TrainResult:
+    """Join the results of consecutive chunks of one batch. A chunk that stopped early has fewer
+    checkpoints; its networks were frozen, so its last row holds for the later checkpoints."""
+    longest = max(parts, key=lambda r: len(r.steps))
+    rows = len(longest.steps)
+    history = {}
+    for key in longest.history:
+        padded = []
+        for r in parts:
+            h = r.history[key]
+            tail = np.repeat(h[-1:], rows - h.shape[0], axis=0)
+            padded.append(np.concatenate([h, tail]))
+        history[key] = np.concatenate(padded, axis=1).reshape(rows, *batch)
+    return TrainResult(
+        weights=xp.concatenate([r.weights for r in parts]).reshape(
+            *batch, *parts[0].weights.shape[-2:]
+        ),
+        steps=longest.steps,
+        history=history,
+        stopped_at=np.concatenate([r.stopped_at for r in parts]).reshape(batch),
     )
 
 

@@ -177,3 +177,38 @@ def test_batched_training_with_early_stops_equals_single_networks():
         single = im.train(p[k], "redundancy", epochs=200, initial=w0[k], dtype=np.float64)
         assert batched.stopped_at[k] == single.stopped_at
         np.testing.assert_array_equal(batched.weights[k], single.weights)
+
+
+def test_chunked_training_equals_one_batch():
+    # a memory budget below the batch's need splits it into chunks of networks trained one
+    # after the other; chunks that stop early are padded with their frozen last values
+    p = hf.random_patterns(30, 40, seed=13, batch=(2, 3))
+    w0 = im.initial_weights(40, 14, batch=(2, 3), dtype=np.float64)
+    whole = im.train(p, "redundancy", epochs=300, initial=w0, dtype=np.float64, max_memory=None)
+    budget = 2 * im.step_memory(40, 30, dtype=np.float64)  # two networks per chunk
+    chunked = im.train(p, "redundancy", epochs=300, initial=w0, dtype=np.float64, max_memory=budget)
+    np.testing.assert_array_equal(chunked.weights, whole.weights)
+    np.testing.assert_array_equal(chunked.stopped_at, whole.stopped_at)
+    np.testing.assert_array_equal(chunked.steps, whole.steps)
+    for key, h in whole.history.items():
+        np.testing.assert_array_equal(chunked.history[key], h, err_msg=key)
+    assert len(set(whole.stopped_at.ravel().tolist())) > 1, (
+        "want chunks that stop at different steps"
+    )
+
+
+@pytest.mark.parametrize(("n", "m", "dtype"), [(100, 160, np.float32), (60, 30, np.float64)])
+def test_step_memory_estimate_bounds_the_measured_peak(n, m, dtype):
+    import tracemalloc
+
+    p = hf.random_patterns(m, n, seed=15, batch=(4,), dtype=dtype)
+    w = im.initial_weights(n, 16, batch=(4,), dtype=dtype) * 1000
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        im.goal_and_gradient(w, p, "redundancy")
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    estimate = 4 * im.step_memory(n, m, dtype=dtype)
+    assert 0.5 * estimate <= peak <= 1.2 * estimate, (peak, estimate)
