@@ -2,6 +2,8 @@
 
     python -m infobook capacity --goal redundancy --neurons 100 --seeds 20 --out results.nc
     python -m infobook baselines --neurons 100 --seeds 20 --out baselines.nc
+    python -m infobook landscape --neurons 100 --seeds 6 --out landscape.nc [--scheduler ADDRESS]
+    python -m infobook optimise --trials 200 --sampler tpe --storage sqlite:///study.db
 
 Results are written after every load (atomically); rerunning the same command resumes.
 """
@@ -32,6 +34,71 @@ def _alphas(text: str | None):
         lo, hi, step = (float(x) for x in text.split(":"))
         return np.round(np.arange(lo, hi + step / 2, step), 6)
     return [float(x) for x in text.split(",")]
+
+
+def _client(address: str | None):
+    if address is None:
+        return None, None
+    from distributed import Client, LocalCluster  # noqa: PLC0415
+
+    if address.startswith("local:"):
+        cluster = LocalCluster(
+            n_workers=int(address.split(":")[1]), threads_per_worker=1, dashboard_address=None
+        )
+        return Client(cluster), cluster
+    return Client(address), None
+
+
+def _sweep_command(args) -> int:
+    from . import sweeps  # noqa: PLC0415
+
+    alphas = _alphas(args.alphas)
+    spec = sweeps.CapacitySpec(
+        n_neurons=args.neurons,
+        seeds=tuple(range(args.seeds)),
+        epochs=args.epochs,
+        stop_after=args.stop_after,
+        refine=args.refine,
+        **({} if alphas is None else {"alphas": tuple(float(a) for a in alphas)}),
+    )
+    client, cluster = _client(args.scheduler)
+    try:
+        if args.command == "landscape":
+            values = [float(v) for v in args.values.split(",")]
+            if args.slice:
+                center, axes = args.slice.split(":")
+                goals = sweeps.goal_slice(_goal(center), tuple(axes.split(",")), values)
+            else:
+                goals = sweeps.goal_grid(values, args.res)
+            ds = sweeps.run_sweep(args.out, goals, spec, client=client)
+            med = sweeps.sweep_median(ds)
+            best = int(np.nanargmax(med.values))
+            gamma = [float(med[a][best]) for a in sweeps.ATOMS]
+            print(
+                f"{int(ds.done.sum())}/{ds.sizes['goal']} goals done, "
+                f"{float(ds.seconds.sum()) / 3600:.2f} h of work; best median alpha_c "
+                f"{float(med[best]):.3f} at {gamma}; saved {args.out}"
+            )
+        else:
+            study = sweeps.optimise_goal(
+                args.trials,
+                spec,
+                sampler=args.sampler,
+                storage=args.storage,
+                study_name=args.study,
+                seed=args.seed,
+                client=client,
+            )
+            print(
+                f"best median alpha_c {study.best_value:.3f} at {study.best_params} "
+                f"({len(study.trials)} trials in {args.storage})"
+            )
+    finally:
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,7 +138,49 @@ def main(argv: list[str] | None = None) -> int:
     )
     b.add_argument("--mpf-steps", type=int, default=40_000)
     b.add_argument("--out", type=Path, required=True, help="results file (netCDF)")
+    for name, text in [
+        ("landscape", "capacity over a grid of goals (or a 2-D slice), resumable, on dask"),
+        ("optimise", "Optuna search for the goal of largest capacity, persisted, on dask"),
+    ]:
+        q = sub.add_parser(name, help=text)
+        q.add_argument("--neurons", type=int, default=100)
+        q.add_argument("--seeds", type=int, default=6, help="seeds 0 .. SEEDS-1")
+        q.add_argument(
+            "--alphas", default=None, help="'lo:hi:step' or a comma list (default 0.01:2.01:0.05)"
+        )
+        q.add_argument("--epochs", type=int, default=5000)
+        q.add_argument(
+            "--stop-after",
+            type=int,
+            default=2,
+            help="stop a goal's scan once every seed failed this many loads in a row",
+        )
+        q.add_argument("--refine", action="store_true", help="bisect each edge to one pattern")
+        q.add_argument(
+            "--scheduler",
+            default=None,
+            help="address of a dask.distributed scheduler (tcp://host:8786); 'local:K' starts a "
+            "local cluster of K worker processes; default: in-process",
+        )
+    land = sub.choices["landscape"]
+    land.add_argument("--values", default="-1,-0.5,0,0.5,1", help="grid values of each weight")
+    land.add_argument("--res", type=float, default=0.0, help="fixed weight of H_res")
+    land.add_argument(
+        "--slice",
+        default=None,
+        help="instead of the grid: a 2-D slice 'CENTER:AXIS1,AXIS2' around a goal name or five "
+        "weights, e.g. 'redundancy:unq_R,syn' (values from --values)",
+    )
+    land.add_argument("--out", type=Path, required=True, help="results file (netCDF)")
+    opt = sub.choices["optimise"]
+    opt.add_argument("--trials", type=int, default=200)
+    opt.add_argument("--sampler", default="tpe", choices=["tpe", "cmaes"])
+    opt.add_argument("--storage", default="sqlite:///goal_study.db", help="Optuna storage URL")
+    opt.add_argument("--study", default="goal-capacity", help="study name")
+    opt.add_argument("--seed", type=int, default=0, help="seed of the sampler")
     args = parser.parse_args(argv)
+    if args.command in ("landscape", "optimise"):
+        return _sweep_command(args)
     if args.command == "baselines":
         from .hopfield import capacity_from_scan  # noqa: PLC0415
         from .runs import BASELINE_RULES, baseline_scan, run_baselines  # noqa: PLC0415
