@@ -69,7 +69,8 @@ def _sweep_command(args) -> int:
                 center, axes = args.slice.split(":")
                 goals = sweeps.goal_slice(_goal(center), tuple(axes.split(",")), values)
             else:
-                goals = sweeps.goal_grid(values, args.res)
+                res = None if args.res == "all" else float(args.res)
+                goals = sweeps.goal_grid(values, res)
             ds = sweeps.run_sweep(args.out, goals, spec, client=client)
             med = sweeps.sweep_median(ds)
             best = int(np.nanargmax(med.values))
@@ -155,7 +156,11 @@ def main(argv: list[str] | None = None) -> int:
             default=2,
             help="stop a goal's scan once every seed failed this many loads in a row",
         )
-        q.add_argument("--refine", action="store_true", help="bisect each edge to one pattern")
+        q.add_argument(
+            "--refine",
+            action="store_true",
+            help="bisect each edge to one pattern (always on for optimise)",
+        )
         q.add_argument(
             "--scheduler",
             default=None,
@@ -164,7 +169,9 @@ def main(argv: list[str] | None = None) -> int:
         )
     land = sub.choices["landscape"]
     land.add_argument("--values", default="-1,-0.5,0,0.5,1", help="grid values of each weight")
-    land.add_argument("--res", type=float, default=0.0, help="fixed weight of H_res")
+    land.add_argument(
+        "--res", default="0", help="fixed weight of H_res, or 'all' to vary it over --values too"
+    )
     land.add_argument(
         "--slice",
         default=None,

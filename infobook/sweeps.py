@@ -20,7 +20,7 @@ import itertools
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +37,13 @@ ATOMS = ("unq_T", "unq_R", "red", "syn", "res")
 GRID_VALUES = (-1.0, -0.5, 0.0, 0.5, 1.0)
 
 
-def goal_grid(values: Sequence[float] = GRID_VALUES, res: float = 0.0) -> np.ndarray:
+def goal_grid(values: Sequence[float] = GRID_VALUES, res: float | None = 0.0) -> np.ndarray:
     """Every goal ``[unq_T, unq_R, red, syn, res]`` with the first four weights from ``values``
-    and the residual-entropy weight fixed; shape ``(len(values)**4, 5)``, ``unq_T`` slowest."""
+    and the residual-entropy weight ``res``, shape ``(len(values)**4, 5)``; with ``res=None``
+    the residual-entropy weight runs over ``values`` too, ``(len(values)**5, 5)``. The first
+    weight varies slowest."""
+    if res is None:
+        return np.asarray(list(itertools.product(values, repeat=5)), dtype=float)
     rows = [(*combo, res) for combo in itertools.product(values, repeat=4)]
     return np.asarray(rows, dtype=float)
 
@@ -292,8 +296,9 @@ def optimise_goal(
     ``study_name``, so rerunning continues it until ``n_trials`` trials are complete; trials left
     running by an interrupted run are marked failed and not counted. Trials are asked in rounds
     of ``parallel`` (default: the client's worker count, or 1) and evaluated together, on the
-    client's workers when a ``dask.distributed`` client is given. The objective uses
-    ``spec`` as given (set ``refine=True`` to bisect the edge to one pattern).
+    client's workers when a ``dask.distributed`` client is given. The objective scans the
+    loads of ``spec`` and then bisects each seed's edge to one pattern (``spec`` with
+    ``refine=True``): a coarse load grid plus bisection costs far less than a fine grid.
 
     Returns the ``optuna.Study``; ``study.best_params`` holds the weights by atom name.
     """
@@ -316,6 +321,7 @@ def optimise_goal(
     study.set_user_attr("settings", json.dumps(spec.settings(), sort_keys=True))
     for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
         study.tell(t.number, state=optuna.trial.TrialState.FAIL)
+    spec = replace(spec, refine=True)
     if parallel is None:
         parallel = 1 if client is None else max(1, len(client.scheduler_info()["workers"]))
 

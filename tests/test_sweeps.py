@@ -31,6 +31,8 @@ def test_grid_and_slices():
     grid = sweeps.goal_grid()
     assert grid.shape == (625, 5) and np.all(grid[:, 4] == 0)
     assert len({tuple(r) for r in grid}) == 625
+    full = sweeps.goal_grid(res=None)
+    assert full.shape == (3125, 5) and len({tuple(r) for r in full}) == 3125
     sl = sweeps.goal_slice("redundancy", ("unq_R", "syn"), values=[-1, 0, 1])
     assert sl.shape == (9, 5)
     np.testing.assert_array_equal(sl[:, [0, 2, 4]], np.tile([0, 1, 0], (9, 1)))
