@@ -1,6 +1,7 @@
 """Network-steps per second of infomorphic training, and the wall time of a capacity curve.
 
-    python benchmarks/bench_infomorphic.py          # steps/s, N = 100, M = 160, batches 1 and 20
+    python benchmarks/bench_infomorphic.py          # steps/s, N = 100, M = 160, batches 1, 20, 820
+    python benchmarks/bench_infomorphic.py --scaling  # and cost and memory against N and M
     python benchmarks/bench_infomorphic.py --curve  # and time a whole G = red capacity curve
                                                     # (41 loads x 20 seeds x <= 5000 steps)
 
@@ -70,6 +71,36 @@ def peer_steps_per_second(batch: int, n: int, m: int, steps: int, repeats: int, 
     return rates
 
 
+def peak_memory(batch: int, n: int, m: int, dtype) -> int:
+    """Peak bytes allocated by NumPy during one goal-and-gradient evaluation (tracemalloc)."""
+    import tracemalloc
+
+    pats = hf.random_patterns(m, n, 0, batch=(batch,), dtype=dtype)
+    w = im.initial_weights(n, 0, batch=(batch,), dtype=dtype) * 1000
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        im.goal_and_gradient(w, pats, "redundancy")
+        return tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+
+
+def scaling(repeats: int) -> None:
+    """Cost per network-step and memory against the network size N (M = 1.6 N) and the number
+    of patterns M (N = 100), one network, float32."""
+    print()
+    print(f"{'N':>5} {'M':>5} {'ms/net-step':>12} {'peak MiB':>9} {'estimate MiB':>13}")
+    cases = [(n, int(1.6 * n)) for n in (100, 200, 500, 1000)]
+    cases += [(100, m) for m in (40, 80, 320)]
+    for n, m in cases:
+        steps = max(2, int(3000 / n))
+        rate = statistics.median(steps_per_second(1, n, m, steps, repeats, np.float32))
+        peak = peak_memory(1, n, m, np.float32)
+        est = im.step_memory(n, m, dtype=np.float32)
+        print(f"{n:>5} {m:>5} {1e3 / rate:>12.2f} {peak / 2**20:>9.1f} {est / 2**20:>13.1f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--neurons", type=int, default=100)
@@ -77,6 +108,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=30)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--curve", action="store_true", help="time a whole G = red capacity curve")
+    ap.add_argument("--scaling", action="store_true", help="cost and memory against N and M")
     args = ap.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, numpy {np.__version__}")
@@ -85,12 +117,14 @@ def main() -> None:
     print(f"{'case':<36} {'net-steps/s':>11} {'min':>8} {'max':>8} {'ms/net-step':>12}")
     medians = {}
     for dtype in (np.float32, np.float64):
-        for batch in (1, 20):
+        for batch in (1, 20, 820):
+            steps = max(2, args.steps * 20 // batch) if batch > 20 else args.steps
+            reps = min(args.repeats, 2) if batch > 20 else args.repeats
             for who, fn in [
                 ("infobook/NumPy", steps_per_second),
                 ("peer/PyTorch", peer_steps_per_second),
             ]:
-                r = fn(batch, args.neurons, args.patterns, args.steps, args.repeats, dtype)
+                r = fn(batch, args.neurons, args.patterns, steps, reps, dtype)
                 if r is None:
                     continue
                 med = statistics.median(r)
@@ -101,6 +135,16 @@ def main() -> None:
         peer = medians.get(("peer/PyTorch", batch, dt))
         if who == "infobook/NumPy" and peer:
             print(f"ratio infobook/peer, batch {batch}, {dt}: {med / peer:.2f}x")
+    per = im.step_memory(args.neurons, args.patterns, dtype=np.float32)
+    peak20 = peak_memory(20, args.neurons, args.patterns, np.float32)
+    chunks = -(-820 * per // im.MAX_MEMORY)
+    print(
+        f"memory, float32: measured peak of one step for a batch of 20: {peak20 / 2**20:.0f} MiB; "
+        f"estimate for 820 networks: {820 * per / 2**30:.2f} GiB "
+        f"(budget {im.MAX_MEMORY / 2**30:.0f} GiB: {chunks} chunk(s))"
+    )
+    if args.scaling:
+        scaling(args.repeats)
     if args.curve:
         from infobook.hopfield import capacity_from_scan
         from infobook.runs import run_capacity

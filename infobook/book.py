@@ -214,6 +214,9 @@ def stage(root: Path, src: Path) -> None:
         return [n for n in names if n in skip or (Path(folder).name == "book" and n in notebooks)]
 
     shutil.copytree(root / "book", src / "book", ignore=ignore)
+    # the recorded benchmark results, included by the appendix "Performance"
+    (src / "benchmarks").mkdir()
+    shutil.copy2(root / "benchmarks" / "RESULTS.md", src / "benchmarks" / "RESULTS.md")
 
 
 def build(root: Path, scale: str = "ci", *, only: list[str] | None = None) -> None:

@@ -48,13 +48,14 @@ def step_memory(
 ) -> int:
     """Estimated peak memory, in bytes, of one training step of ONE network: the temporaries of
     :func:`goal_and_gradient` (about 20 bytes per pattern and neuron and 60 per pmf cell and
-    neuron at float32, measured with ``tracemalloc``), the weights, gradient and Adam's moments.
+    neuron at float32, measured with ``tracemalloc``) and about ten N x N arrays (weights,
+    gradient, masks, Adam's moments).
     float64 counts double. :func:`train` splits a batch into chunks that fit a budget with it.
     """
     scale = np.dtype(dtype).itemsize / 4
     cells = bins_t * bins_r * 2
     per_neuron = 20 * n_patterns + 60 * cells
-    return int(scale * (n_neurons * per_neuron + 6 * 4 * n_neurons * n_neurons))
+    return int(scale * (n_neurons * per_neuron + 40 * n_neurons * n_neurons))
 
 
 def sigmoid(x: Any) -> Any:

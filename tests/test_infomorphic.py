@@ -197,7 +197,9 @@ def test_chunked_training_equals_one_batch():
     )
 
 
-@pytest.mark.parametrize(("n", "m", "dtype"), [(100, 160, np.float32), (60, 30, np.float64)])
+@pytest.mark.parametrize(
+    ("n", "m", "dtype"), [(100, 160, np.float32), (60, 30, np.float64), (400, 640, np.float32)]
+)
 def test_step_memory_estimate_bounds_the_measured_peak(n, m, dtype):
     import tracemalloc
 
