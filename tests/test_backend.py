@@ -88,3 +88,35 @@ def test_allocator_tuning_reports_what_it_did(monkeypatch):
     assert isinstance(backend.tune_allocator(), str)
     monkeypatch.setenv("INFOBOOK_TUNE_MALLOC", "0")
     assert backend.tune_allocator.__wrapped__() == "disabled by INFOBOOK_TUNE_MALLOC=0"
+
+
+@needs_gpu
+def test_infomorphic_step_on_cupy_matches_numpy():
+    from infobook import hopfield as hf
+    from infobook import infomorphic as im
+
+    p = hf.random_patterns(160, 100, 0, batch=(3,), dtype=np.float32)
+    w = im.initial_weights(100, 1, batch=(3,), dtype=np.float32) * 1000
+    v0, g0 = im.goal_and_gradient(w, p, "redundancy")
+    v1, g1 = im.goal_and_gradient(CUPY.asarray(w), CUPY.asarray(p), "redundancy")
+    scale = float(np.abs(g0).max())
+    np.testing.assert_allclose(to_numpy(g1), g0, rtol=1e-5, atol=1e-5 * scale)
+    np.testing.assert_allclose(to_numpy(v1), v0, rtol=1e-5, atol=1e-6)
+
+
+@needs_gpu
+def test_training_and_recall_on_cupy_match_numpy():
+    from infobook import hopfield as hf
+    from infobook import infomorphic as im
+
+    p = hf.random_patterns(60, 50, 2, batch=(2,))
+    w0 = im.initial_weights(50, 3, batch=(2,), dtype=np.float64)
+    cpu = im.train(p, "redundancy", epochs=50, initial=w0, dtype=np.float64)
+    gpu = im.train(
+        CUPY.asarray(p), "redundancy", epochs=50, initial=CUPY.asarray(w0), dtype=np.float64
+    )
+    np.testing.assert_allclose(to_numpy(gpu.weights), cpu.weights, rtol=1e-9, atol=1e-12)
+    cues = hf.corrupt(p, 5, seed=4)
+    r_cpu = hf.recall(cpu.weights, cues)
+    r_gpu = hf.recall(gpu.weights, CUPY.asarray(cues))
+    np.testing.assert_array_equal(to_numpy(r_gpu.states), r_cpu.states)
