@@ -130,8 +130,10 @@ def main(argv: list[str] | None = None) -> int:
         "--rules",
         default=None,
         help="comma list of rule names (default: hebbian, pseudo_inverse, storkey, descent_l2, "
-        "lp_optimum, krauth_mezard, adatron, mpf)",
+        "lp_optimum, krauth_mezard, adatron, mpf); 'infomorphic:GOAL' trains infomorphic "
+        "networks on GOAL (a goal name) for --epochs steps",
     )
+    b.add_argument("--epochs", type=int, default=5000, help="Adam steps of infomorphic rules")
     b.add_argument("--neurons", type=int, default=100)
     b.add_argument("--seeds", type=int, default=20, help="seeds 0 .. SEEDS-1")
     b.add_argument(
@@ -189,10 +191,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in ("landscape", "optimise"):
         return _sweep_command(args)
     if args.command == "baselines":
-        from .hopfield import capacity_from_scan  # noqa: PLC0415
+        from .hopfield import capacity_from_scan, get_rule  # noqa: PLC0415
         from .runs import BASELINE_RULES, baseline_scan, run_baselines  # noqa: PLC0415
 
-        rules = BASELINE_RULES if args.rules is None else args.rules.replace(" ", "").split(",")
+        names = BASELINE_RULES if args.rules is None else args.rules.replace(" ", "").split(",")
+        rules = {}
+        for name in names:
+            if name.startswith("infomorphic:"):
+                from .infomorphic import make_rule  # noqa: PLC0415
+
+                goal = _goal(name.split(":", 1)[1])
+                label = goal if isinstance(goal, str) else ",".join(f"{g:g}" for g in goal)
+                rules[f"G = {label} ({args.epochs} epochs)"] = make_rule(goal, epochs=args.epochs)
+            else:
+                rules[name] = get_rule(name)[1]
         ds = run_baselines(
             args.out,
             rules,
