@@ -64,6 +64,16 @@ def run_settings(
     }
 
 
+def _command_line(argv: list[str]) -> str:
+    """How this process was started: ``python -m infobook ...`` for the command line, else the
+    script and its arguments (``python -c`` for inline code, whose text is not recorded)."""
+    if not argv:
+        return ""
+    if Path(argv[0]).name == "__main__.py" and Path(argv[0]).parent.name == "infobook":
+        return " ".join(["python -m infobook", *argv[1:]])
+    return " ".join(["python", *argv])
+
+
 def provenance() -> dict[str, str]:
     """Where and how a result is being computed: command, commit, machine, time (UTC)."""
     import datetime  # noqa: PLC0415
@@ -82,7 +92,7 @@ def provenance() -> dict[str, str]:
     except (OSError, subprocess.CalledProcessError):
         commit = "unknown"
     return {
-        "command": " ".join(["python -m infobook", *sys.argv[1:]]) if sys.argv else "",
+        "command": _command_line(sys.argv),
         "commit": commit,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()}",
         "utc": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
