@@ -95,12 +95,20 @@ def test_chapter_renders_offline(browser, server, chapter):
     page, errors, external = open_page(browser, f"{server}/book/{chapter}.html")
     page.wait_for_selector("mjx-container", timeout=20_000)
     n_math = page.locator("mjx-container").count()
+    # every formula Sphinx emitted (span/div.math) must hold MathJax's typeset output
+    n_source = page.locator(".math").count()
+    untypeset = page.evaluate(
+        "[...document.querySelectorAll('.math')].filter(e => !e.querySelector('mjx-container'))"
+        ".length"
+    )
     images = page.eval_on_selector_all(
         "img", "els => els.map(e => [e.getAttribute('src'), e.complete && e.naturalWidth > 0])"
     )
     raw_tex = page.evaluate("document.querySelector('article').innerText.includes('\\\\frac')")
     page.close()
-    assert n_math > 10, f"only {n_math} rendered formulas"
+    assert n_source >= 5, f"only {n_source} formulas on the page"
+    assert untypeset == 0, f"{untypeset} of {n_source} formulas were not typeset"
+    assert n_math >= n_source
     assert not raw_tex, "raw TeX is visible: MathJax did not typeset the page"
     assert images, "no figures on the page"
     broken = [src for src, ok in images if not ok]
