@@ -130,6 +130,20 @@ def load_results(path: Path) -> Any:
         return ds.load()
 
 
+def _previous_run(out: Path, settings: dict[str, Any]) -> Any | None:
+    """The results already in ``out`` (None if there are none), provided they were computed
+    with exactly ``settings``; a file from another run is an error, never overwritten."""
+    if not out.exists():
+        return None
+    old = load_results(out)
+    if json.loads(old.attrs["settings"]) != settings:
+        raise ValueError(
+            f"{out} holds a run with other settings ({old.attrs['settings']}); "
+            "choose another --out or delete the file"
+        )
+    return old
+
+
 def run_capacity(
     out: Path | str,
     goal: str | Sequence[float] = "redundancy",
@@ -160,13 +174,8 @@ def run_capacity(
     settings = run_settings(
         goal, n_neurons, seeds, epochs=epochs, lr=lr, w_teach=w_teach, bins_r=bins_r, dtype=dtype
     )
-    if out.exists():
-        old = load_results(out)
-        if json.loads(old.attrs["settings"]) != settings:
-            raise ValueError(
-                f"{out} holds a run with other settings ({old.attrs['settings']}); "
-                "choose another --out or delete the file"
-            )
+    old = _previous_run(out, settings)
+    if old is not None:
         ds = _empty(alphas, seeds, settings)
         common = np.intersect1d(old.alpha.values, alphas)
         finished = [a for a in common if int(old.done.sel(alpha=a)) == 1]
@@ -359,13 +368,8 @@ def run_baselines(
         "dtype": str(np.dtype(dtype)),
     }
     ds = _empty_baselines(rules, alphas, seeds, settings)
-    if out.exists():
-        old = load_results(out)
-        if json.loads(old.attrs["settings"]) != settings:
-            raise ValueError(
-                f"{out} holds a run with other settings ({old.attrs['settings']}); "
-                "choose another --out or delete the file"
-            )
+    old = _previous_run(out, settings)
+    if old is not None:
         for r in np.intersect1d(old.rule.values, rules):
             for a in np.intersect1d(old.alpha.values, alphas):
                 if int(old.done.sel(rule=r, alpha=a)) == 1:
