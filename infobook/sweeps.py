@@ -318,10 +318,16 @@ def optimise_goal(
         direction="maximize",
         load_if_exists=True,
     )
-    study.set_user_attr("settings", json.dumps(spec.settings(), sort_keys=True))
+    spec = replace(spec, refine=True)
+    settings = json.dumps(spec.settings(), sort_keys=True)
+    if study.user_attrs.get("settings", settings) != settings:
+        raise ValueError(
+            f"study {study_name!r} in {storage} was run with other settings "
+            f"({study.user_attrs['settings']}); choose another --study or --storage"
+        )
+    study.set_user_attr("settings", settings)
     for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
         study.tell(t.number, state=optuna.trial.TrialState.FAIL)
-    spec = replace(spec, refine=True)
     if parallel is None:
         parallel = 1 if client is None else max(1, len(client.scheduler_info()["workers"]))
 

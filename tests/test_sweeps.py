@@ -133,5 +133,8 @@ def test_optimisation_is_persisted_and_resumes(tmp_path, sampler):
     assert set(again.best_params) == set(sweeps.ATOMS)
     best = again.best_trial
     assert best.value == float(np.median(best.user_attrs["alpha_c"]))
+    other = sweeps.CapacitySpec(n_neurons=12, seeds=(0,), alphas=(0.5, 1.0, 1.5), epochs=21)
+    with pytest.raises(ValueError, match="other settings"):
+        sweeps.optimise_goal(6, other, sampler=sampler, storage=storage, seed=1)
     with pytest.raises(ValueError, match="unknown sampler"):
         sweeps.optimise_goal(1, spec, sampler="grid", storage=None)
