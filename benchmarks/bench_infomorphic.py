@@ -27,12 +27,17 @@ from pathlib import Path
 
 import numpy as np
 
+from infobook import fused
 from infobook import hopfield as hf
 from infobook import infomorphic as im
 from infobook.backend import tune_allocator
 
 
-def steps_per_second(batch: int, n: int, m: int, steps: int, repeats: int, dtype) -> list[float]:
+def steps_per_second(
+    batch: int, n: int, m: int, steps: int, repeats: int, dtype, kernel: str = "auto"
+) -> list[float] | None:
+    if kernel == "fused" and not fused.available():
+        return None
     pats = hf.random_patterns(m, n, 0, batch=(batch,), dtype=dtype)
     rates = []
     for r in range(repeats + 1):
@@ -40,7 +45,7 @@ def steps_per_second(batch: int, n: int, m: int, steps: int, repeats: int, dtype
         opt = im.Adam()
         t0 = time.perf_counter()
         for _ in range(steps):
-            _, g = im.goal_and_gradient(w, pats, "redundancy")
+            _, g = im.goal_and_gradient(w, pats, "redundancy", kernel=kernel)
             w = opt.step(w, g)
         if r:  # the first round is a warm-up
             rates.append(batch * steps / (time.perf_counter() - t0))
@@ -71,8 +76,9 @@ def peer_steps_per_second(batch: int, n: int, m: int, steps: int, repeats: int, 
     return rates
 
 
-def peak_memory(batch: int, n: int, m: int, dtype) -> int:
-    """Peak bytes allocated by NumPy during one goal-and-gradient evaluation (tracemalloc)."""
+def peak_memory(batch: int, n: int, m: int, dtype, kernel: str = "array") -> int:
+    """Peak bytes allocated by NumPy during one goal-and-gradient evaluation (tracemalloc;
+    the fused kernel's few kilobytes of per-neuron scratch space are not traced)."""
     import tracemalloc
 
     pats = hf.random_patterns(m, n, 0, batch=(batch,), dtype=dtype)
@@ -80,7 +86,7 @@ def peak_memory(batch: int, n: int, m: int, dtype) -> int:
     tracemalloc.start()
     try:
         base = tracemalloc.get_traced_memory()[0]
-        im.goal_and_gradient(w, pats, "redundancy")
+        im.goal_and_gradient(w, pats, "redundancy", kernel=kernel)
         return tracemalloc.get_traced_memory()[1] - base
     finally:
         tracemalloc.stop()
@@ -88,15 +94,16 @@ def peak_memory(batch: int, n: int, m: int, dtype) -> int:
 
 def scaling(repeats: int) -> None:
     """Cost per network-step and memory against the network size N (M = 1.6 N) and the number
-    of patterns M (N = 100), one network, float32."""
+    of patterns M (N = 100), one network, float32, with the default kernel."""
     print()
+    print(f"default kernel: {'fused' if fused.available() else 'array'}")
     print(f"{'N':>5} {'M':>5} {'ms/net-step':>12} {'peak MiB':>9} {'estimate MiB':>13}")
     cases = [(n, int(1.6 * n)) for n in (100, 200, 500, 1000)]
     cases += [(100, m) for m in (40, 80, 320)]
     for n, m in cases:
         steps = max(2, int(3000 / n))
         rate = statistics.median(steps_per_second(1, n, m, steps, repeats, np.float32))
-        peak = peak_memory(1, n, m, np.float32)
+        peak = peak_memory(1, n, m, np.float32, kernel="auto")
         est = im.step_memory(n, m, dtype=np.float32)
         print(f"{n:>5} {m:>5} {1e3 / rate:>12.2f} {peak / 2**20:>9.1f} {est / 2**20:>13.1f}")
 
@@ -107,6 +114,9 @@ def main() -> None:
     ap.add_argument("--patterns", type=int, default=160)
     ap.add_argument("--steps", type=int, default=30)
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument(
+        "--batches", default="1,20,820", help="comma-separated batch sizes (default 1,20,820)"
+    )
     ap.add_argument("--curve", action="store_true", help="time a whole G = red capacity curve")
     ap.add_argument("--scaling", action="store_true", help="cost and memory against N and M")
     args = ap.parse_args()
@@ -117,11 +127,12 @@ def main() -> None:
     print(f"{'case':<36} {'net-steps/s':>11} {'min':>8} {'max':>8} {'ms/net-step':>12}")
     medians = {}
     for dtype in (np.float32, np.float64):
-        for batch in (1, 20, 820):
+        for batch in [int(b) for b in args.batches.split(",")]:
             steps = max(2, args.steps * 20 // batch) if batch > 20 else args.steps
             reps = min(args.repeats, 2) if batch > 20 else args.repeats
             for who, fn in [
-                ("infobook/NumPy", steps_per_second),
+                ("infobook/fused", lambda *a: steps_per_second(*a, kernel="fused")),
+                ("infobook/NumPy", lambda *a: steps_per_second(*a, kernel="array")),
                 ("peer/PyTorch", peer_steps_per_second),
             ]:
                 r = fn(batch, args.neurons, args.patterns, steps, reps, dtype)
@@ -133,13 +144,15 @@ def main() -> None:
                 print(f"{label:<36} {med:>11.0f} {min(r):>8.0f} {max(r):>8.0f} {1e3 / med:>12.2f}")
     for (who, batch, dt), med in medians.items():
         peer = medians.get(("peer/PyTorch", batch, dt))
-        if who == "infobook/NumPy" and peer:
-            print(f"ratio infobook/peer, batch {batch}, {dt}: {med / peer:.2f}x")
+        if who.startswith("infobook/") and peer:
+            print(f"ratio {who}/peer, batch {batch}, {dt}: {med / peer:.2f}x")
     per = im.step_memory(args.neurons, args.patterns, dtype=np.float32)
     peak20 = peak_memory(20, args.neurons, args.patterns, np.float32)
+    fused20 = peak_memory(20, args.neurons, args.patterns, np.float32, kernel="auto")
     chunks = -(-820 * per // im.MAX_MEMORY)
     print(
-        f"memory, float32: measured peak of one step for a batch of 20: {peak20 / 2**20:.0f} MiB; "
+        f"memory, float32: measured peak of one step for a batch of 20: {peak20 / 2**20:.0f} MiB "
+        f"(array path), {fused20 / 2**20:.0f} MiB (default kernel); "
         f"estimate for 820 networks: {820 * per / 2**30:.2f} GiB "
         f"(budget {im.MAX_MEMORY / 2**30:.0f} GiB: {chunks} chunk(s))"
     )

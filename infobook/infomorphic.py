@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from . import fused
 from .backend import array_namespace, to_numpy, tune_allocator
 from .histogram import DEFAULT_RANGE, bin_index, joint_pmf
 from .hopfield import accuracy, recall
@@ -41,6 +42,26 @@ LEARNING_RATE = 0.05
 EPOCHS = 5000
 #: Default memory budget of one batched training step, in bytes (see :func:`step_memory`).
 MAX_MEMORY = 2 * 2**30
+#: Ways to compute a step: the array program (NumPy or CuPy; the reference), the fused CPU
+#: kernel of :mod:`infobook.fused`, or ``auto``: fused for NumPy arrays when Numba is present.
+KERNELS = ("auto", "array", "fused")
+
+
+def _use_fused(kernel: str, xp: Any) -> bool:
+    if kernel not in KERNELS:
+        raise ValueError(f"unknown kernel {kernel!r}; choose one of {', '.join(KERNELS)}")
+    if kernel == "array":
+        return False
+    on_numpy = xp is np
+    if kernel == "fused":
+        if not on_numpy:
+            raise ValueError(
+                "the fused kernel runs on NumPy arrays only; use kernel='array' on CuPy"
+            )
+        if not fused.available():
+            raise RuntimeError(f"kernel='fused' is not available: {fused.why_unavailable()}")
+        return True
+    return on_numpy and fused.available()
 
 
 def step_memory(
@@ -135,6 +156,7 @@ def goal_and_gradient(
     bins_t: int = 2,
     bins_r: int = 60,
     value_range: tuple[float, float] = DEFAULT_RANGE,
+    kernel: str = "auto",
 ) -> tuple[Any, Any]:
     r"""The goal of every neuron and its exact gradient with respect to the recurrent weights.
 
@@ -148,6 +170,11 @@ def goal_and_gradient(
         A name of :data:`infobook.pid.NAMED_GOALS` or weights ``[unq_T, unq_R, red, syn, H_res]``.
     w_teach, bins_t, bins_r, value_range
         The neuron model (see :class:`NeuronModel`).
+    kernel : {"auto", "array", "fused"}
+        ``"array"``: the array program below (NumPy or CuPy), the reference; ``"fused"``: the
+        same mathematics in one compiled CPU kernel per neuron (:mod:`infobook.fused`, NumPy
+        only, several times faster); ``"auto"`` (default): fused for NumPy arrays when Numba
+        is installed, else the array program.
 
     Returns
     -------
@@ -157,6 +184,20 @@ def goal_and_gradient(
         so this is also the gradient of :math:`\sum_i G_i`).
     """
     xp = array_namespace(weights, patterns)
+    if _use_fused(kernel, xp):
+        weights, patterns = np.asarray(weights), np.asarray(patterns)
+        if weights.dtype.kind != "f":
+            weights = weights.astype(np.float64)
+        patterns = patterns.astype(weights.dtype, copy=False)
+        return fused.goal_and_gradient(
+            weights,
+            patterns,
+            goal_vector(goal),
+            w_teach=w_teach,
+            bins_t=bins_t,
+            bins_r=bins_r,
+            value_range=tuple(value_range),
+        )
     model = NeuronModel(w_teach, bins_t, bins_r, tuple(value_range))
     fw = forward(weights, patterns, model)
     value, g = pid_goal_gradient(fw["pmf"], goal, validate=False)  # g: (..., N, nt, nr, 2)
@@ -267,6 +308,7 @@ def train(
     eps: float = 1e-8,
     init_scale: float = 1e-3,
     max_memory: int | None = MAX_MEMORY,
+    kernel: str = "auto",
 ) -> TrainResult:
     """Train infomorphic networks by full-batch Adam ascent on the goal.
 
@@ -298,6 +340,8 @@ def train(
         Memory budget in bytes of one batched step (default 2 GiB; None: no limit). A batch whose
         step would need more (:func:`step_memory` per network) is trained in consecutive chunks
         of networks; the networks are independent, so the result is the same.
+    kernel : {"auto", "array", "fused"}
+        How each step is computed (see :func:`goal_and_gradient`); the same networks either way.
 
     Returns
     -------
@@ -319,6 +363,7 @@ def train(
             )
         w = w * (1 - xp.eye(n, dtype=w.dtype))
     goal_vector(goal)  # validate early
+    _use_fused(kernel, xp)  # and the kernel
     size = int(np.prod(batch, dtype=int))
     per_network = step_memory(n, m, bins_t, bins_r, dtype)
     if max_memory is not None and size > 1 and size * per_network > max_memory:
@@ -336,6 +381,7 @@ def train(
             betas=betas,
             eps=eps,
             max_memory=None,
+            kernel=kernel,
         )
         flat_p, flat_w = patterns.reshape(size, m, n), w.reshape(size, n, n)
         parts = [
@@ -349,7 +395,9 @@ def train(
     stopped_at = np.full(tuple(batch), epochs, dtype=int)
     history: dict[str, list[np.ndarray]] = {}
     done = 0
-    kwargs = dict(w_teach=w_teach, bins_t=bins_t, bins_r=bins_r, value_range=value_range)
+    kwargs = dict(
+        w_teach=w_teach, bins_t=bins_t, bins_r=bins_r, value_range=value_range, kernel=kernel
+    )
     for step in steps:
         # networks that stopped early are frozen: compute gradients for the active ones only
         ids = xp.nonzero(active.reshape(-1))[0]

@@ -1,0 +1,464 @@
+r"""A fused CPU kernel for the infomorphic training step (Numba).
+
+The array path of :func:`infobook.infomorphic.goal_and_gradient` (NumPy or CuPy) builds every
+neuron's pmf on the full grid of 2 x 60 x 2 cells and runs some fifty array passes over it. On a
+CPU most of that time is memory traffic and work on empty cells: after a few steps a neuron's
+M = 160 patterns populate only about 36 of its 120 (teaching, recurrent) bins. This module
+visits only the populated cells, neuron by neuron, in two compiled passes:
+
+1. :func:`_histogram`: the histogram of (teaching bin, recurrent bin) weighted by the output
+   probability, the marginals, and the argument of every logarithm the goal and its gradient
+   need, packed into one buffer; one vectorised ``numpy.log2`` then takes all of them at once
+   (scalar logarithms in compiled code are several times slower);
+2. :func:`_goal_gradient`: the :math:`I^{sx}` node averages and the goal, the exact gradient
+   :math:`\partial G / \partial p` at the populated cells, reduced to the difference
+   :math:`g(t, r, +) - g(t, r, -)` that the chain rule needs, and :math:`\partial G /
+   \partial R_{\mu i}` for every pattern,
+
+while the two dense products (:math:`R = W \xi^\top` before, :math:`\nabla_W = (\partial G /
+\partial R)\, \xi` after) stay with BLAS. The mathematics is that of
+:func:`infobook.pid.pid_goal_gradient` term by term (its docstring has the formulas), with the
+same masking of empty cells; the histogram and logarithms are accumulated in float64. In float64
+the two paths agree to rounding (about 1e-15), in float32 to about 1e-6 relative
+(``tests/test_fused.py``).
+
+Numba is an ordinary dependency; without it :func:`available` is False and the array path runs.
+Compiled code is cached next to this module (first use compiles for a few seconds).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+
+import numpy as np
+
+try:  # pragma: no cover - exercised by the environment, not by a branch of a test
+    import numba
+
+    _NUMBA_ERROR = ""
+except ImportError as exc:  # pragma: no cover
+    numba = None
+    _NUMBA_ERROR = f"numba cannot be imported ({exc})"
+
+LN2 = math.log(2.0)
+#: Neurons per call of the compiled phases (bounds their scratch arrays to a few megabytes).
+CHUNK_NEURONS = 1024
+
+
+def available() -> bool:
+    """True when the fused kernel can run (Numba is importable)."""
+    return numba is not None
+
+
+def why_unavailable() -> str:
+    """Empty when :func:`available`, else the reason."""
+    return _NUMBA_ERROR
+
+
+def _njit(fn):
+    if numba is None:  # pragma: no cover
+        return fn
+    return numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract", "arcp"})(fn)
+
+
+#: Log arguments per neuron at most: 6 per (teaching, recurrent) cell, 3 per bin of either
+#: source and 2 for the output (see :func:`_histogram`).
+def _log_slots(nt: int, nr: int) -> int:
+    return 6 * nt * nr + 3 * nt + 3 * nr + 2
+
+
+@_njit
+def _histogram(
+    theta,
+    rec,
+    pat,
+    w_teach,
+    lo,
+    scale_t,
+    scale_r,
+    nt,
+    nr,
+    pmf,
+    cells,
+    n_cells,
+    rbins,
+    n_rbins,
+    cell_of,
+    args,
+    offsets,
+):  # noqa: E501, PLR0912, PLR0915
+    """Phase 1, per neuron: histogram, pmf at the populated cells and the arguments of every
+    logarithm the goal and gradient need, packed one neuron after the other into ``args``.
+
+    ``theta``, ``rec``, ``pat`` are (B, N, M), neuron-major (one neuron's samples contiguous).
+    Outputs per neuron ``j = b * N + i``: ``pmf[j, k]`` = p(cell, y=-1), p(cell, y=+1) of its
+    k-th populated cell ``cells[j, k] = (cell, teaching bin, recurrent bin)`` (``n_cells[j]``
+    of them), its populated recurrent bins ``rbins[j, :n_rbins[j]]``, every pattern's cell
+    ``cell_of[j]``, and its log arguments from ``args[offsets[j]]`` on (a zero probability is
+    written as 1, so its logarithm is 0, as :mod:`infobook.pid` sets log 0 to 0 where p = 0).
+    Returns the number of arguments written.
+    """
+    nb, n, m = rec.shape
+    n_all = nt * nr
+    top_t = nt - 1.0
+    top_r = nr - 1.0
+    inv_m = 1.0 / m
+    cnt = np.zeros(n_all)
+    plus = np.zeros(n_all)
+    seen_r = np.zeros(nr, dtype=np.bool_)
+    tb = np.zeros(m, dtype=np.int64)
+    rb = np.zeros(m, dtype=np.int64)
+    p1y = np.zeros((nt, 2))
+    p2y = np.zeros((nr, 2))
+    off = 0
+    for b in range(nb):
+        for i in range(n):
+            j = b * n + i
+            for mu in range(m):  # bins as infobook.histogram.bin_index, in the inputs' precision
+                ut = (w_teach * pat[b, i, mu] - lo) * scale_t
+                ur = (rec[b, i, mu] - lo) * scale_r
+                ut = ut if ut > 0.0 else 0.0  # also NaN -> bin 0 (written to vectorise)
+                ut = ut if ut < top_t else top_t
+                ur = ur if ur > 0.0 else 0.0
+                ur = ur if ur < top_r else top_r
+                tb[mu] = np.int64(ut)
+                rb[mu] = np.int64(ur)
+                cell_of[j, mu] = tb[mu] * nr + rb[mu]
+            k_cells = 0
+            for mu in range(m):
+                c = cell_of[j, mu]
+                # append c if new, without a branch (mispredicted branches cost more here)
+                cells[j, k_cells, 0] = c
+                cells[j, k_cells, 1] = tb[mu]
+                cells[j, k_cells, 2] = rb[mu]
+                k_cells += cnt[c] == 0.0
+                cnt[c] += 1.0
+                plus[c] += theta[b, i, mu]
+            n_cells[j] = k_cells
+            for t in range(nt):
+                p1y[t, 0] = 0.0
+                p1y[t, 1] = 0.0
+            for k in range(k_cells):
+                r = cells[j, k, 2]
+                p2y[r, 0] = 0.0
+                p2y[r, 1] = 0.0
+            k_r = 0
+            for k in range(k_cells):
+                c = cells[j, k, 0]
+                t = cells[j, k, 1]
+                r = cells[j, k, 2]
+                a1 = plus[c] * inv_m
+                a0 = (cnt[c] - plus[c]) * inv_m
+                cnt[c] = 0.0  # clean for the next neuron
+                plus[c] = 0.0
+                pmf[j, k, 0] = a0
+                pmf[j, k, 1] = a1
+                rbins[j, k_r] = r  # append r if new, without a branch
+                k_r += not seen_r[r]
+                seen_r[r] = True
+                p1y[t, 0] += a0
+                p1y[t, 1] += a1
+                p2y[r, 0] += a0
+                p2y[r, 1] += a1
+            n_rbins[j] = k_r
+            offsets[j] = off
+            for k in range(k_cells):
+                c = cells[j, k, 0]
+                t = cells[j, k, 1]
+                r = cells[j, k, 2]
+                a0 = pmf[j, k, 0]
+                a1 = pmf[j, k, 1]
+                pc = a0 + a1
+                args[off] = p1y[t, 0] + p1y[t, 1] + p2y[r, 0] + p2y[r, 1] - pc  # P(s1 or s2)
+                args[off + 1] = pc
+                args[off + 2] = p1y[t, 0] + p2y[r, 0] - a0 if a0 > 0.0 else 1.0  # P(s1|s2, y)
+                args[off + 3] = p1y[t, 1] + p2y[r, 1] - a1 if a1 > 0.0 else 1.0
+                args[off + 4] = a0 if a0 > 0.0 else 1.0
+                args[off + 5] = a1 if a1 > 0.0 else 1.0
+                off += 6
+            py0 = 0.0
+            py1 = 0.0
+            for t in range(nt):
+                for y in range(2):
+                    args[off + y] = p1y[t, y] if p1y[t, y] > 0.0 else 1.0
+                pt = p1y[t, 0] + p1y[t, 1]
+                args[off + 2] = pt if pt > 0.0 else 1.0
+                off += 3
+                py0 += p1y[t, 0]
+                py1 += p1y[t, 1]
+            args[off] = py0 if py0 > 0.0 else 1.0
+            args[off + 1] = py1 if py1 > 0.0 else 1.0
+            off += 2
+            for k in range(k_r):
+                r = rbins[j, k]
+                seen_r[r] = False
+                for y in range(2):
+                    args[off + y] = p2y[r, y] if p2y[r, y] > 0.0 else 1.0
+                args[off + 2] = p2y[r, 0] + p2y[r, 1]
+                off += 3
+    return off
+
+
+@_njit
+def _goal_gradient(
+    theta, pmf, cells, n_cells, rbins, n_rbins, cell_of, logs, offsets, nt, nr, coef, value, d_rec
+):  # noqa: E501, PLR0912, PLR0915
+    """Phase 2, per neuron: the goal and dG/dR_{mu i} from phase 1's pmf and ``logs`` (the
+    base-2 logarithms of its ``args``). Follows :func:`infobook.pid.pid_goal_gradient` term by
+    term; only populated cells are visited (the others contribute nothing and get gradient 0).
+    """
+    nb, n, m = theta.shape
+    c_red, c_1, c_2, c_12, g_res = coef[0], coef[1], coef[2], coef[3], coef[4]
+    c_all = c_red + c_1 + c_2 + c_12
+    k_red = c_red / LN2
+    inv_m = 1.0 / m
+    p1y = np.zeros((nt, 2))
+    p1 = np.zeros(nt)
+    rs1 = np.zeros((nt, 2))
+    qs1 = np.zeros(nt)
+    l1y = np.zeros((nt, 2))
+    l1 = np.zeros(nt)
+    p2y = np.zeros((nr, 2))
+    rs2 = np.zeros((nr, 2))
+    qs2 = np.zeros(nr)
+    l2y = np.zeros((nr, 2))
+    l2 = np.zeros(nr)
+    ncell = cells.shape[1]
+    q = np.zeros(ncell)
+    r0 = np.zeros(ncell)
+    r1 = np.zeros(ncell)
+    diff = np.zeros(nt * nr)
+    xt_y = np.zeros((nt, 2))
+    zr_y = np.zeros((nr, 2))
+    for b in range(nb):
+        for i in range(n):
+            j = b * n + i
+            k_cells = n_cells[j]
+            k_r = n_rbins[j]
+            for t in range(nt):
+                p1y[t, 0] = 0.0
+                p1y[t, 1] = 0.0
+                rs1[t, 0] = 0.0
+                rs1[t, 1] = 0.0
+                qs1[t] = 0.0
+            for k in range(k_r):
+                r = rbins[j, k]
+                p2y[r, 0] = 0.0
+                p2y[r, 1] = 0.0
+                rs2[r, 0] = 0.0
+                rs2[r, 1] = 0.0
+                qs2[r] = 0.0
+            for k in range(k_cells):
+                c = cells[j, k, 0]
+                t = cells[j, k, 1]
+                r = cells[j, k, 2]
+                p1y[t, 0] += pmf[j, k, 0]
+                p1y[t, 1] += pmf[j, k, 1]
+                p2y[r, 0] += pmf[j, k, 0]
+                p2y[r, 1] += pmf[j, k, 1]
+            # logs of the marginals, in the order phase 1 wrote them
+            off = offsets[j] + 6 * k_cells
+            s_1y = 0.0
+            s_1 = 0.0
+            for t in range(nt):
+                p1[t] = p1y[t, 0] + p1y[t, 1]
+                l1y[t, 0] = logs[off]
+                l1y[t, 1] = logs[off + 1]
+                l1[t] = logs[off + 2]
+                off += 3
+                s_1y += p1y[t, 0] * l1y[t, 0] + p1y[t, 1] * l1y[t, 1]
+                s_1 += p1[t] * l1[t]
+            lpy0 = logs[off]
+            lpy1 = logs[off + 1]
+            off += 2
+            py0 = 0.0
+            py1 = 0.0
+            for t in range(nt):
+                py0 += p1y[t, 0]
+                py1 += p1y[t, 1]
+            h_y = py0 * lpy0 + py1 * lpy1  # -H(Y)
+            s_2y = 0.0
+            s_2 = 0.0
+            for k in range(k_r):
+                r = rbins[j, k]
+                l2y[r, 0] = logs[off]
+                l2y[r, 1] = logs[off + 1]
+                l2[r] = logs[off + 2]
+                off += 3
+                s_2y += p2y[r, 0] * l2y[r, 0] + p2y[r, 1] * l2y[r, 1]
+                s_2 += (p2y[r, 0] + p2y[r, 1]) * l2[r]
+            # node averages over the populated cells, and the ratios of the redundancy's gradient
+            s_uy = 0.0
+            s_12u = 0.0
+            s_pp = 0.0
+            s_1212 = 0.0
+            off = offsets[j]
+            for k in range(k_cells):
+                c = cells[j, k, 0]
+                t = cells[j, k, 1]
+                r = cells[j, k, 2]
+                a0 = pmf[j, k, 0]
+                a1 = pmf[j, k, 1]
+                pc = a0 + a1
+                u = p1[t] + p2y[r, 0] + p2y[r, 1] - pc
+                qq = pc / u
+                q[k] = qq
+                qs1[t] += qq
+                qs2[r] += qq
+                s_12u += pc * logs[off]
+                s_1212 += pc * logs[off + 1]
+                s_uy += a0 * logs[off + 2] + a1 * logs[off + 3]
+                s_pp += a0 * logs[off + 4] + a1 * logs[off + 5]
+                off += 6
+                ra = a0 / (p1y[t, 0] + p2y[r, 0] - a0) if a0 > 0.0 else 0.0
+                rb = a1 / (p1y[t, 1] + p2y[r, 1] - a1) if a1 > 0.0 else 0.0
+                r0[k] = ra
+                r1[k] = rb
+                rs1[t, 0] += ra
+                rs1[t, 1] += rb
+                rs2[r, 0] += ra
+                rs2[r, 1] += rb
+            red = s_uy - s_12u - h_y
+            i1 = s_1y - s_1 - h_y
+            i2 = s_2y - s_2 - h_y
+            i12 = s_pp - s_1212 - h_y
+            res = s_1212 - s_pp
+            value[b, i] = c_red * red + c_1 * i1 + c_2 * i2 + c_12 * i12 + g_res * res
+            # dG/dp at both outputs of each populated cell (0 where p = 0) and their difference;
+            # the terms that live on a marginal are summed per bin first
+            for t in range(nt):
+                for y in range(2):
+                    xt_y[t, y] = c_1 * (l1y[t, y] - l1[t]) + k_red * (rs1[t, y] - qs1[t])
+            for k in range(k_r):
+                r = rbins[j, k]
+                for y in range(2):
+                    zr_y[r, y] = c_2 * (l2y[r, y] - l2[r]) + k_red * (rs2[r, y] - qs2[r])
+            o0 = -c_all * lpy0
+            o1 = -c_all * lpy1
+            off = offsets[j]
+            for k in range(k_cells):
+                c = cells[j, k, 0]
+                t = cells[j, k, 1]
+                r = cells[j, k, 2]
+                g0 = (
+                    c_red * logs[off + 2]
+                    + (c_12 - g_res) * logs[off + 4]
+                    - k_red * r0[k]
+                    + xt_y[t, 0]
+                    + zr_y[r, 0]
+                    + o0
+                )
+                g1 = (
+                    c_red * logs[off + 3]
+                    + (c_12 - g_res) * logs[off + 5]
+                    - k_red * r1[k]
+                    + xt_y[t, 1]
+                    + zr_y[r, 1]
+                    + o1
+                )
+                a0 = pmf[j, k, 0]
+                a1 = pmf[j, k, 1]
+                if a0 > 0.0 and a1 > 0.0:  # the terms common to both outputs cancel
+                    diff[c] = g1 - g0
+                else:
+                    common = (
+                        -c_red * logs[off]
+                        + (g_res - c_12) * logs[off + 1]
+                        + k_red * q[k]
+                        - c_all / LN2
+                    )
+                    d1 = g1 + common if a1 > 0.0 else 0.0
+                    d0 = g0 + common if a0 > 0.0 else 0.0
+                    diff[c] = d1 - d0
+                off += 6
+            # chain rule through p(t, r, y) -> theta -> R
+            for mu in range(m):
+                th = theta[b, i, mu]
+                d_rec[b, i, mu] = diff[cell_of[j, mu]] * inv_m * th * (1.0 - th)
+
+
+def node_weights(goal: np.ndarray) -> np.ndarray:
+    """Goal weights [unq1, unq2, red, syn, res] as weights of the lattice nodes
+    (c_red, c_1, c_2, c_12, gamma_res), as in :func:`infobook.pid.pid_goal_gradient`."""
+    g_unq1, g_unq2, g_red, g_syn, g_res = (float(x) for x in goal)
+    return np.array([g_red - g_unq1 - g_unq2 + g_syn, g_unq1 - g_syn, g_unq2 - g_syn, g_syn, g_res])
+
+
+_SCRATCH = threading.local()
+
+
+def _scratch(neurons: int, m: int, nt: int, nr: int) -> tuple[np.ndarray, ...]:
+    """Scratch arrays of the two phases, kept per thread between calls of the same size (fresh
+    pages of a new array each step cost more than the work on them)."""
+    key = (neurons, m, nt, nr)
+    if getattr(_SCRATCH, "key", None) != key:
+        _SCRATCH.key = key
+        _SCRATCH.arrays = (
+            np.empty((neurons, nt * nr, 2)),  # pmf
+            np.empty((neurons, nt * nr + 1, 3), dtype=np.int64),  # cells
+            np.empty((neurons, nr + 1), dtype=np.int64),  # rbins
+            np.empty(neurons, dtype=np.int64),  # n_cells
+            np.empty(neurons, dtype=np.int64),  # n_rbins
+            np.empty((neurons, m), dtype=np.int64),  # cell_of
+            np.empty(neurons, dtype=np.int64),  # offsets
+            np.empty(neurons * _log_slots(nt, nr)),  # args
+        )
+    return _SCRATCH.arrays
+
+
+def goal_and_gradient(
+    weights: np.ndarray,
+    patterns: np.ndarray,
+    goal: np.ndarray,
+    *,
+    w_teach: float,
+    bins_t: int,
+    bins_r: int,
+    value_range: tuple[float, float],
+) -> tuple[np.ndarray, np.ndarray]:
+    """The fused equivalent of :func:`infobook.infomorphic.goal_and_gradient` for NumPy arrays
+    (``goal``: five weights). Same shapes and dtypes in and out."""
+    from .infomorphic import sigmoid  # noqa: PLC0415  (infomorphic imports this module)
+
+    if numba is None:  # pragma: no cover
+        raise RuntimeError(f"the fused kernel needs Numba: {_NUMBA_ERROR}")
+    dtype = weights.dtype
+    m, n = patterns.shape[-2:]
+    if weights.ndim < 2 or weights.shape[-2:] != (n, n):
+        raise ValueError(
+            f"weights of shape {tuple(weights.shape)} do not fit patterns of {n} neurons; "
+            "expected (..., N, N)"
+        )
+    batch = np.broadcast_shapes(weights.shape[:-2], patterns.shape[:-2])
+    size = int(np.prod(batch, dtype=int))
+    w = np.ascontiguousarray(np.broadcast_to(weights, (*batch, n, n)).reshape(size, n, n))
+    pats = np.ascontiguousarray(np.broadcast_to(patterns, (*batch, m, n)).reshape(size, m, n))
+    pat_t = np.ascontiguousarray(np.swapaxes(pats, -1, -2))  # (B, N, M)
+    rec = w @ pat_t  # R of neuron i for pattern mu, (B, N, M)
+    theta = sigmoid(w_teach * pat_t + rec)
+    coef = node_weights(goal)
+    value = np.empty((size, n))
+    d_rec = np.empty_like(rec)
+    lo, hi = (float(v) for v in value_range)
+    t = dtype.type
+    nt, nr = int(bins_t), int(bins_r)
+    # networks in chunks of about CHUNK_NEURONS neurons bound the scratch space (~8 MB)
+    step = max(1, CHUNK_NEURONS // n)
+    for a in range(0, size, step):
+        z = slice(a, min(a + step, size))
+        k = z.stop - a
+        pmf, cells, rbins, n_cells, n_rbins, cell_of, offsets, args = _scratch(k * n, m, nt, nr)
+        used = _histogram(
+            theta[z], rec[z], pat_t[z], t(w_teach), t(lo), t(nt / (hi - lo)), t(nr / (hi - lo)),
+            nt, nr, pmf, cells, n_cells, rbins, n_rbins, cell_of, args, offsets,
+        )  # fmt: skip
+        logs = np.log2(args[:used])  # one vectorised pass for every logarithm of the chunk
+        _goal_gradient(
+            theta[z], pmf, cells, n_cells, rbins, n_rbins, cell_of, logs, offsets, nt, nr,
+            coef, value[z], d_rec[z],
+        )  # fmt: skip
+    grad = d_rec @ pats
+    idx = np.arange(n)
+    grad[:, idx, idx] = 0
+    return value.astype(dtype).reshape(*batch, n), grad.reshape(*batch, n, n)
