@@ -42,8 +42,9 @@ except ImportError as exc:  # pragma: no cover
     _NUMBA_ERROR = f"numba cannot be imported ({exc})"
 
 LN2 = math.log(2.0)
-#: Neurons per call of the compiled phases (bounds their scratch arrays to a few megabytes).
-CHUNK_NEURONS = 1024
+#: Networks are processed a few at a time, about this many (neuron, pattern) pairs per chunk, so
+#: that their arrays stay in the CPU's cache between the passes of a step.
+CHUNK_ELEMENTS = 2**16
 
 
 def available() -> bool:
@@ -434,31 +435,32 @@ def goal_and_gradient(
     size = int(np.prod(batch, dtype=int))
     w = np.ascontiguousarray(np.broadcast_to(weights, (*batch, n, n)).reshape(size, n, n))
     pats = np.ascontiguousarray(np.broadcast_to(patterns, (*batch, m, n)).reshape(size, m, n))
-    pat_t = np.ascontiguousarray(np.swapaxes(pats, -1, -2))  # (B, N, M)
-    rec = w @ pat_t  # R of neuron i for pattern mu, (B, N, M)
-    theta = sigmoid(w_teach * pat_t + rec)
     coef = node_weights(goal)
     value = np.empty((size, n))
-    d_rec = np.empty_like(rec)
+    grad = np.empty((size, n, n), dtype=dtype)
     lo, hi = (float(v) for v in value_range)
     t = dtype.type
     nt, nr = int(bins_t), int(bins_r)
-    # networks in chunks of about CHUNK_NEURONS neurons bound the scratch space (~8 MB)
-    step = max(1, CHUNK_NEURONS // n)
+    idx = np.arange(n)
+    # a few networks at a time: their (N, M) arrays stay in the CPU's cache between the passes
+    step = max(1, CHUNK_ELEMENTS // (n * m))
+    scratch = _scratch(step * n, m, nt, nr)
     for a in range(0, size, step):
         z = slice(a, min(a + step, size))
-        k = z.stop - a
-        pmf, cells, rbins, n_cells, n_rbins, cell_of, offsets, args = _scratch(k * n, m, nt, nr)
+        pat_t = np.ascontiguousarray(np.swapaxes(pats[z], -1, -2))  # (B, N, M)
+        rec = w[z] @ pat_t  # R of neuron i for pattern mu
+        theta = sigmoid(w_teach * pat_t + rec)
+        d_rec = np.empty_like(rec)
+        pmf, cells, rbins, n_cells, n_rbins, cell_of, offsets, args = scratch
         used = _histogram(
-            theta[z], rec[z], pat_t[z], t(w_teach), t(lo), t(nt / (hi - lo)), t(nr / (hi - lo)),
+            theta, rec, pat_t, t(w_teach), t(lo), t(nt / (hi - lo)), t(nr / (hi - lo)),
             nt, nr, pmf, cells, n_cells, rbins, n_rbins, cell_of, args, offsets,
         )  # fmt: skip
         logs = np.log2(args[:used])  # one vectorised pass for every logarithm of the chunk
         _goal_gradient(
-            theta[z], pmf, cells, n_cells, rbins, n_rbins, cell_of, logs, offsets, nt, nr,
-            coef, value[z], d_rec[z],
+            theta, pmf, cells, n_cells, rbins, n_rbins, cell_of, logs, offsets, nt, nr,
+            coef, value[z], d_rec,
         )  # fmt: skip
-    grad = d_rec @ pats
-    idx = np.arange(n)
-    grad[:, idx, idx] = 0
+        g = np.matmul(d_rec, pats[z], out=grad[z])
+        g[:, idx, idx] = 0
     return value.astype(dtype).reshape(*batch, n), grad.reshape(*batch, n, n)
