@@ -8,7 +8,7 @@
 Run it with OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 for the one-core comparison (the peer uses
 as many threads as OMP_NUM_THREADS, default 1). One network-step is one full-batch evaluation of
 the goal and its gradient plus one Adam update for one network. Medians over repeats, all cases
-measured side by side in one run (the PyTorch peer of benchmarks/peer_torch.py when torch is
+measured side by side in one run, their repeats interleaved (the PyTorch peer of benchmarks/peer_torch.py when torch is
 installed). Without
 --curve, the wall time of the curve recorded by `python -m infobook capacity` in
 book/results/capacity_redundancy_N100.nc is printed when that file exists.
@@ -34,13 +34,15 @@ from infobook.backend import tune_allocator
 
 
 def steps_per_second(
-    batch: int, n: int, m: int, steps: int, repeats: int, dtype, kernel: str = "auto"
+    batch: int, n: int, m: int, steps: int, rounds, dtype, kernel: str = "auto"
 ) -> list[float] | None:
+    """Network-steps per second of infobook, one rate per round (initial weights seeded by the
+    round; round 0 is a warm-up and not reported)."""
     if kernel == "fused" and not fused.available():
         return None
     pats = hf.random_patterns(m, n, 0, batch=(batch,), dtype=dtype)
     rates = []
-    for r in range(repeats + 1):
+    for r in rounds:
         w = im.initial_weights(n, r, batch=(batch,), dtype=dtype)
         opt = im.Adam()
         t0 = time.perf_counter()
@@ -52,7 +54,7 @@ def steps_per_second(
     return rates
 
 
-def peer_steps_per_second(batch: int, n: int, m: int, steps: int, repeats: int, dtype):
+def peer_steps_per_second(batch: int, n: int, m: int, steps: int, rounds, dtype):
     """The same step with PyTorch autograd (benchmarks/peer_torch.py), or None without torch."""
     try:
         import peer_torch
@@ -64,7 +66,7 @@ def peer_steps_per_second(batch: int, n: int, m: int, steps: int, repeats: int, 
 
     pats = hf.random_patterns(m, n, 0, batch=(batch,), dtype=dtype)
     rates = []
-    for r in range(repeats + 1):
+    for r in rounds:
         trainer = peer_torch.PeerTrainer(
             im.initial_weights(n, r, batch=(batch,), dtype=dtype), pats, goal_vector("redundancy")
         )
@@ -102,7 +104,7 @@ def scaling(repeats: int) -> None:
     cases += [(100, m) for m in (40, 80, 320)]
     for n, m in cases:
         steps = max(2, int(3000 / n))
-        rate = statistics.median(steps_per_second(1, n, m, steps, repeats, np.float32))
+        rate = statistics.median(steps_per_second(1, n, m, steps, range(repeats + 1), np.float32))
         peak = peak_memory(1, n, m, np.float32, kernel="auto")
         est = im.step_memory(n, m, dtype=np.float32)
         print(f"{n:>5} {m:>5} {1e3 / rate:>12.2f} {peak / 2**20:>9.1f} {est / 2**20:>13.1f}")
@@ -130,13 +132,22 @@ def main() -> None:
         for batch in [int(b) for b in args.batches.split(",")]:
             steps = max(2, args.steps * 20 // batch) if batch > 20 else args.steps
             reps = min(args.repeats, 2) if batch > 20 else args.repeats
-            for who, fn in [
+            cases = [
                 ("infobook/fused", lambda *a: steps_per_second(*a, kernel="fused")),
                 ("infobook/NumPy", lambda *a: steps_per_second(*a, kernel="array")),
                 ("peer/PyTorch", peer_steps_per_second),
-            ]:
-                r = fn(batch, args.neurons, args.patterns, steps, reps, dtype)
-                if r is None:
+            ]
+            # rounds interleaved over the cases, so that a slow spell of a shared machine
+            # falls on all of them alike; round 0 is a warm-up
+            rates: dict[str, list[float]] = {}
+            for r in range(reps + 1):
+                for who, fn in cases:
+                    got = fn(batch, args.neurons, args.patterns, steps, [r], dtype)
+                    if got is not None:
+                        rates.setdefault(who, []).extend(got)
+            for who, _ in cases:
+                r = rates.get(who)
+                if not r:
                     continue
                 med = statistics.median(r)
                 medians[(who, batch, np.dtype(dtype).name)] = med

@@ -6,11 +6,11 @@ CPU most of that time is memory traffic and work on empty cells: after a few ste
 M = 160 patterns populate only about 36 of its 120 (teaching, recurrent) bins. This module
 visits only the populated cells, neuron by neuron, in two compiled passes:
 
-1. :func:`_histogram`: the histogram of (teaching bin, recurrent bin) weighted by the output
+1. ``_histogram``: the histogram of (teaching bin, recurrent bin) weighted by the output
    probability, the marginals, and the argument of every logarithm the goal and its gradient
    need, packed into one buffer; one vectorised ``numpy.log2`` then takes all of them at once
    (scalar logarithms in compiled code are several times slower);
-2. :func:`_goal_gradient`: the :math:`I^{sx}` node averages and the goal, the exact gradient
+2. ``_goal_gradient``: the :math:`I^{sx}` node averages and the goal, the exact gradient
    :math:`\partial G / \partial p` at the populated cells, reduced to the difference
    :math:`g(t, r, +) - g(t, r, -)` that the chain rule needs, and :math:`\partial G /
    \partial R_{\mu i}` for every pattern,
