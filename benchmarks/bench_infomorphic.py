@@ -8,8 +8,8 @@
 Run it with OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 for the one-core comparison (the peer uses
 as many threads as OMP_NUM_THREADS, default 1). One network-step is one full-batch evaluation of
 the goal and its gradient plus one Adam update for one network. Medians over repeats, all cases
-measured side by side in one run, their repeats interleaved (the PyTorch peer of benchmarks/peer_torch.py when torch is
-installed). Without
+measured side by side in one run, their repeats interleaved (the PyTorch peer of
+benchmarks/peer_torch.py when torch is installed). Without
 --curve, the wall time of the curve recorded by `python -m infobook capacity` in
 book/results/capacity_redundancy_N100.nc is printed when that file exists.
 """
