@@ -415,6 +415,39 @@ def run_baselines(
     return ds
 
 
+def merge_baselines(target: Path | str, source: Path | str) -> Any:
+    """Copy the finished (rule, load) entries of the baseline run ``source`` into ``target``.
+
+    For runs split over processes or machines, each with its own file (for example
+    ``--alphas 0.01:1.21:0.05`` and ``--alphas 1.26:2.01:0.05``): both files must hold the same
+    settings; ``target``'s coordinates are kept, so only rules and loads that it has are copied,
+    and entries it has finished already are left as they are. ``source``'s provenance entries are
+    appended to ``target``'s, each marked with ``merged_from``. Saved atomically; returns the
+    merged dataset.
+    """
+    target, source = Path(target), Path(source)
+    tgt, src = load_results(target).load(), load_results(source).load()
+    if json.loads(tgt.attrs["settings"]) != json.loads(src.attrs["settings"]):
+        raise ValueError(
+            f"{source} was computed with other settings than {target} "
+            f"({src.attrs['settings']} against {tgt.attrs['settings']}); they cannot be merged"
+        )
+    copied = 0
+    for r in np.intersect1d(src.rule.values, tgt.rule.values):
+        for a in np.intersect1d(src.alpha.values, tgt.alpha.values):
+            here = {"rule": r, "alpha": a}
+            if int(src.done.sel(here)) == 1 and int(tgt.done.sel(here)) == 0:
+                tgt.loc[here] = src.sel(here)[list(tgt.data_vars)]
+                copied += 1
+    if copied:
+        history = json.loads(tgt.attrs.get("provenance", "[]"))
+        for entry in json.loads(src.attrs.get("provenance", "[]")):
+            history.append({**entry, "merged_from": source.name})
+        tgt.attrs["provenance"] = json.dumps(history)
+        save_atomic(tgt, target)
+    return tgt
+
+
 def baseline_scan(ds: Any, flip: float = 0.0) -> Any:
     """The scan of every rule at one cue-noise level: ``a_cos``, ``a_theta`` (dims ``rule,
     alpha, seed``) as :func:`infobook.hopfield.capacity_scan` returns them; loads not yet done

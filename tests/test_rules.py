@@ -173,3 +173,30 @@ def test_baseline_run_agrees_with_the_scan_and_resumes(tmp_path):
     with pytest.raises(ValueError, match="unknown learning rule"):
         run_baselines(tmp_path / "x.nc", ["nonsense"], 24, 3, [0.1], progress=False)
     assert not (tmp_path / "x.nc").exists()
+
+
+def test_baseline_runs_split_over_loads_merge_into_the_single_run(tmp_path):
+    from infobook.runs import load_results, merge_baselines, run_baselines
+
+    def run(path, alphas):
+        return run_baselines(path, ["hebbian", "pseudo_inverse"], 20, 2, alphas, progress=False)
+
+    whole = run(tmp_path / "whole.nc", [0.1, 0.3, 0.5, 0.7])
+    run(tmp_path / "low.nc", [0.1, 0.3, 0.5, 0.7])  # the target grid, interrupted below
+    low = load_results(tmp_path / "low.nc").load()
+    low["done"].loc[{"alpha": [0.5, 0.7]}] = 0  # as if stopped after the first two loads
+    low["a_cos"].loc[{"alpha": [0.5, 0.7]}] = np.nan
+    from infobook.runs import save_atomic
+
+    save_atomic(low, tmp_path / "low.nc")
+    run(tmp_path / "high.nc", [0.5, 0.7])  # the other loads in a second process
+    merged = merge_baselines(tmp_path / "low.nc", tmp_path / "high.nc")
+    assert int(merged.done.sum()) == 8
+    np.testing.assert_array_equal(merged.a_cos.values, whole.a_cos.values)
+    assert load_results(tmp_path / "low.nc").done.sum() == 8  # saved
+    prov = load_results(tmp_path / "low.nc").attrs["provenance"]
+    assert "merged_from" in prov and "high.nc" in prov
+    # a run with other settings is refused
+    run_baselines(tmp_path / "other.nc", ["hebbian"], 20, 3, [0.1], progress=False)
+    with pytest.raises(ValueError, match="other settings"):
+        merge_baselines(tmp_path / "low.nc", tmp_path / "other.nc")
