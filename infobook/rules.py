@@ -210,28 +210,39 @@ def gardner(patterns: Any, *, kappa: float = 0.0, max_sweeps: int = 1000) -> tup
 
 
 def adatron(
-    patterns: Any, *, rate: float = 1.0, max_sweeps: int = 5000, tol: float = 1e-6
+    patterns: Any, *, rate: float = 1.0, max_sweeps: int = 2000, tol: float = 1e-6
 ) -> tuple[Any, Any]:
     r"""AdaTron to convergence: the maximal-stability perceptron of every neuron.
 
     Embedding strengths :math:`x^\mu \ge 0` with :math:`w_i = \frac1N \sum_\mu x^\mu \xi_i^\mu
-    \xi^\mu`; parallel updates :math:`x \leftarrow \max(0, x + \eta(1 - C x))` with the
-    correlation matrix :math:`C^{\mu\nu} = \frac1N c^\mu \cdot c^\nu` of the neuron's inputs,
-    until the largest change is below ``tol`` or ``max_sweeps``. The rate is divided by the
-    largest eigenvalue of C to keep the parallel updates stable.
+    \xi^\mu`, updated one pattern after the other (Anlauf and Biehl's sequential form),
+    :math:`x^\mu \leftarrow \max(0, x^\mu + \eta\,(1 - (C x)^\mu) / C^{\mu\mu})` with the
+    correlation matrix :math:`C^{\mu\nu} = \frac1N c^\mu \cdot c^\nu` of the neuron's inputs;
+    with :math:`\eta = 1` each update maximises the dual objective along its coordinate. Sweeps
+    over the patterns until the largest change in a sweep is below ``tol`` or ``max_sweeps``.
+    Every neuron of every network updates together (array code over neurons). Near the capacity
+    the margin tends to 0 and convergence slows: the sequential updates get there in about a
+    tenth of the sweeps that parallel ones need.
     """
     xp = array_namespace(patterns)
     c, _ = _neuron_inputs(patterns)
-    n = c.shape[-1]
-    corr = c @ xp.swapaxes(c, -1, -2) / n  # (..., N, M, M)
-    lam = xp.linalg.eigvalsh(corr)[..., -1:]  # (..., N, 1)
-    eta = rate / lam
-    x = xp.zeros(corr.shape[:-1], dtype=patterns.dtype)
+    n, m = c.shape[-1], c.shape[-2]
+    corr = c @ xp.swapaxes(c, -1, -2) / n  # (..., N, M, M), symmetric
+    diag = xp.diagonal(corr, axis1=-2, axis2=-1).copy()  # (..., N, M)
+    x = xp.zeros(corr.shape[:-1], dtype=patterns.dtype)  # (..., N, M)
+    stab = xp.zeros_like(x)  # C x
+    buf = xp.empty_like(x)
     for _ in range(max_sweeps):
-        new = xp.maximum(0.0, x + eta * (1 - (corr @ x[..., None])[..., 0]))
-        change = float(xp.abs(new - x).max())
-        x = new
-        if change < tol:
+        change = xp.zeros(x.shape[:-1], dtype=x.dtype)
+        for mu in range(m):
+            old = x[..., mu]
+            new = xp.maximum(0.0, old + rate * (1.0 - stab[..., mu]) / diag[..., mu])
+            d = new - old
+            x[..., mu] = new
+            xp.multiply(d[..., None], corr[..., mu, :], out=buf)  # row mu = column mu
+            stab += buf
+            change = xp.maximum(change, xp.abs(d))
+        if float(change.max()) < tol:
             break
     w = (xp.swapaxes(c, -1, -2) @ x[..., None])[..., 0] / n
     return w, _no_bias(w)
