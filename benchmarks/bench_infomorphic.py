@@ -79,8 +79,8 @@ def peer_steps_per_second(batch: int, n: int, m: int, steps: int, rounds, dtype)
 
 
 def peak_memory(batch: int, n: int, m: int, dtype, kernel: str = "array") -> int:
-    """Peak bytes allocated by NumPy during one goal-and-gradient evaluation (tracemalloc;
-    the fused kernel's few kilobytes of per-neuron scratch space are not traced)."""
+    """Peak bytes allocated by NumPy during one goal-and-gradient evaluation (tracemalloc; the
+    fused kernel's scratch arrays count when they are made, not when reused by a later step)."""
     import tracemalloc
 
     pats = hf.random_patterns(m, n, 0, batch=(batch,), dtype=dtype)

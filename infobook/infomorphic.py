@@ -172,9 +172,9 @@ def goal_and_gradient(
         The neuron model (see :class:`NeuronModel`).
     kernel : {"auto", "array", "fused"}
         ``"array"``: the array program below (NumPy or CuPy), the reference; ``"fused"``: the
-        same mathematics in one compiled CPU kernel per neuron (:mod:`infobook.fused`, NumPy
-        only, several times faster); ``"auto"`` (default): fused for NumPy arrays when Numba
-        is installed, else the array program.
+        same mathematics in two compiled CPU passes over each neuron's populated cells
+        (:mod:`infobook.fused`, NumPy only, several times faster); ``"auto"`` (default):
+        fused for NumPy arrays when Numba is installed, else the array program.
 
     Returns
     -------
