@@ -63,9 +63,9 @@ def _njit(fn):
     return numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract", "arcp"})(fn)
 
 
-#: Log arguments per neuron at most: 6 per (teaching, recurrent) cell, 3 per bin of either
-#: source and 2 for the output (see :func:`_histogram`).
 def _log_slots(nt: int, nr: int) -> int:
+    """Log arguments per neuron at most: 6 per (teaching, recurrent) cell, 3 per bin of either
+    source and 2 for the output (see ``_histogram``)."""
     return 6 * nt * nr + 3 * nt + 3 * nr + 2
 
 
@@ -88,7 +88,7 @@ def _histogram(
     cell_of,
     args,
     offsets,
-):  # noqa: E501, PLR0912, PLR0915
+):  # noqa: PLR0912, PLR0915
     """Phase 1, per neuron: histogram, pmf at the populated cells and the arguments of every
     logarithm the goal and gradient need, packed one neuron after the other into ``args``.
 
@@ -204,7 +204,7 @@ def _histogram(
 @_njit
 def _goal_gradient(
     theta, pmf, cells, n_cells, rbins, n_rbins, cell_of, logs, offsets, nt, nr, coef, value, d_rec
-):  # noqa: E501, PLR0912, PLR0915
+):  # noqa: PLR0912, PLR0915
     """Phase 2, per neuron: the goal and dG/dR_{mu i} from phase 1's pmf and ``logs`` (the
     base-2 logarithms of its ``args``). Follows :func:`infobook.pid.pid_goal_gradient` term by
     term; only populated cells are visited (the others contribute nothing and get gradient 0).

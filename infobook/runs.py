@@ -309,6 +309,19 @@ def _empty_baselines(rules: list[str], alphas: np.ndarray, seeds: list[int], set
     return ds
 
 
+def _copy_finished(dst: Any, src: Any) -> int:
+    """Copy into the baseline dataset ``dst`` every (rule, load) entry that ``src`` has finished
+    and ``dst`` has not, for the rules and loads both hold; returns how many were copied."""
+    copied = 0
+    for r in np.intersect1d(src.rule.values, dst.rule.values):
+        for a in np.intersect1d(src.alpha.values, dst.alpha.values):
+            here = {"rule": r, "alpha": a}
+            if int(src.done.sel(here)) == 1 and int(dst.done.sel(here)) == 0:
+                dst.loc[here] = src.sel(here)[list(dst.data_vars)]
+                copied += 1
+    return copied
+
+
 def run_baselines(
     out: Path | str,
     rules: Sequence[str] | Mapping[str, Callable[[Any], tuple[Any, Any]]] = BASELINE_RULES,
@@ -370,10 +383,7 @@ def run_baselines(
     ds = _empty_baselines(rules, alphas, seeds, settings)
     old = _previous_run(out, settings)
     if old is not None:
-        for r in np.intersect1d(old.rule.values, rules):
-            for a in np.intersect1d(old.alpha.values, alphas):
-                if int(old.done.sel(rule=r, alpha=a)) == 1:
-                    ds.loc[{"rule": r, "alpha": a}] = old.sel(rule=r, alpha=a)[list(ds.data_vars)]
+        _copy_finished(ds, old)
         ds.attrs["provenance"] = old.attrs.get("provenance", "[]")
     todo = [(r, a) for r in rules for a in alphas if int(ds.done.sel(rule=r, alpha=a)) == 0]
     history = json.loads(ds.attrs.get("provenance", "[]"))
@@ -432,14 +442,7 @@ def merge_baselines(target: Path | str, source: Path | str) -> Any:
             f"{source} was computed with other settings than {target} "
             f"({src.attrs['settings']} against {tgt.attrs['settings']}); they cannot be merged"
         )
-    copied = 0
-    for r in np.intersect1d(src.rule.values, tgt.rule.values):
-        for a in np.intersect1d(src.alpha.values, tgt.alpha.values):
-            here = {"rule": r, "alpha": a}
-            if int(src.done.sel(here)) == 1 and int(tgt.done.sel(here)) == 0:
-                tgt.loc[here] = src.sel(here)[list(tgt.data_vars)]
-                copied += 1
-    if copied:
+    if _copy_finished(tgt, src):
         history = json.loads(tgt.attrs.get("provenance", "[]"))
         for entry in json.loads(src.attrs.get("provenance", "[]")):
             history.append({**entry, "merged_from": source.name})
