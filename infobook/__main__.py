@@ -130,8 +130,8 @@ def main(argv: list[str] | None = None) -> int:
         "--rules",
         default=None,
         help="comma list of rule names (default: hebbian, pseudo_inverse, storkey, descent_l2, "
-        "lp_optimum, krauth_mezard, adatron, mpf); 'infomorphic:GOAL' trains infomorphic "
-        "networks on GOAL (a goal name) for --epochs steps",
+        "lp_optimum, krauth_mezard, adatron, max_stability, mpf); 'infomorphic:GOAL' trains "
+        "infomorphic networks on GOAL (a goal name) for --epochs steps",
     )
     b.add_argument("--epochs", type=int, default=5000, help="Adam steps of infomorphic rules")
     b.add_argument("--neurons", type=int, default=100)

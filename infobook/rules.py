@@ -19,6 +19,8 @@ leading axes are independent networks) and returns ``(weights, biases)`` of shap
 * ``adatron``: AdaTron, run to convergence: the maximal-stability perceptron.
 * ``lp_optimum``: a linear program per neuron that finds weights making every pattern a fixed
   point whenever such weights exist (SciPy's HiGHS).
+* ``max_stability``: the exact maximal-stability weights of every neuron (what AdaTron converges
+  to), by least distance programming with SciPy's non-negative least squares.
 * ``trivial``: the identity matrix, a control that "recalls" every clean cue.
 """
 
@@ -248,6 +250,38 @@ def adatron(
     return w, _no_bias(w)
 
 
+def _per_neuron(patterns: Any, solve: Callable[[np.ndarray], np.ndarray]) -> tuple[Any, Any]:
+    """Weights from ``solve(inputs)``, one neuron at a time on the CPU: ``inputs`` holds the rows
+    :math:`\\xi_i^\\mu \\xi^\\mu_{-i}` (M, N - 1) of neuron i (its own column removed), and
+    ``solve`` returns the neuron's N - 1 weights. Same shapes, dtype and backend as the patterns."""
+    from .backend import to_numpy  # noqa: PLC0415
+
+    pats = to_numpy(patterns).astype(float)
+    *batch, m, n = pats.shape
+    flat = pats.reshape(-1, m, n)
+    w = np.zeros((flat.shape[0], n, n))
+    for k, p in enumerate(flat):
+        for i in range(n):
+            w[k, i, np.arange(n) != i] = solve(np.delete(p, i, axis=1) * p[:, i : i + 1])
+    xp = array_namespace(patterns)
+    w = xp.asarray(w.reshape(*batch, n, n), dtype=patterns.dtype)
+    return w, _no_bias(w)
+
+
+def _least_slack(inputs: np.ndarray) -> np.ndarray:
+    """Weights of the linear program min sum(s) s.t. inputs @ w >= 1 - s, s >= 0 (HiGHS)."""
+    from scipy.optimize import linprog  # noqa: PLC0415
+
+    m, d = inputs.shape
+    cost = np.concatenate([np.zeros(d), np.ones(m)])
+    bounds = [(None, None)] * d + [(0, None)] * m
+    a_ub = np.hstack([-inputs, -np.eye(m)])
+    res = linprog(cost, A_ub=a_ub, b_ub=-np.ones(m), bounds=bounds, method="highs")
+    if res.status != 0:
+        raise RuntimeError(f"linear program failed: {res.message}")
+    return res.x[:d]
+
+
 def lp_optimum(patterns: Any) -> tuple[Any, Any]:
     r"""Exact optimum by linear programming, one neuron at a time (SciPy's HiGHS).
 
@@ -256,28 +290,50 @@ def lp_optimum(patterns: Any) -> tuple[Any, Any]:
     self-coupling. Zero slack is reached exactly when some weights make every pattern a fixed
     point of the neuron (linear separability); then these weights do. Runs on the CPU.
     """
-    from scipy.optimize import linprog  # noqa: PLC0415
+    return _per_neuron(patterns, _least_slack)
 
-    from .backend import to_numpy  # noqa: PLC0415
 
-    pats = to_numpy(patterns).astype(float)
-    *batch, m, n = pats.shape
-    flat = pats.reshape(-1, m, n)
-    w = np.zeros((flat.shape[0], n, n))
-    cost = np.concatenate([np.zeros(n - 1), np.ones(m)])
-    bounds = [(None, None)] * (n - 1) + [(0, None)] * m
-    for k, p in enumerate(flat):
-        for i in range(n):
-            others = np.delete(p, i, axis=1) * p[:, i : i + 1]  # (M, N-1)
-            a_ub = np.hstack([-others, -np.eye(m)])
-            res = linprog(cost, A_ub=a_ub, b_ub=-np.ones(m), bounds=bounds, method="highs")
-            if res.status != 0:
-                raise RuntimeError(f"linear program of neuron {i} failed: {res.message}")
-            w[k, i, np.arange(n) != i] = res.x[: n - 1]
-    w = w.reshape(*batch, n, n).astype(pats.dtype)
-    xp = array_namespace(patterns)
-    w = xp.asarray(w, dtype=patterns.dtype)
-    return w, _no_bias(w)
+def _max_stability_neuron(inputs: np.ndarray) -> np.ndarray | None:
+    r"""Minimal-norm weights with ``inputs @ w >= 1`` (None when there are none), by least
+    distance programming: with :math:`E = [G^T; 1^T]` and :math:`f = (0, \dots, 0, 1)`, the
+    non-negative least squares solution u of :math:`\min |E u - f|` gives the residual
+    :math:`r = E u - f`, and :math:`w = -r_{1:d} / r_{d+1}` unless r = 0, which certifies that
+    no such weights exist (Lawson and Hanson 1974, ch. 23). Lawson and Hanson's active-set NNLS
+    ends after finitely many steps, so the result is exact up to rounding, however small the
+    margin. ``u / (1 - 1^T u)`` are the embedding strengths (Lagrange multipliers)."""
+    from scipy.optimize import nnls  # noqa: PLC0415
+
+    m, d = inputs.shape
+    e = np.vstack([inputs.T, np.ones((1, m))])
+    f = np.zeros(d + 1)
+    f[-1] = 1.0
+    u, _ = nnls(e, f, maxiter=50 * (m + d))
+    r = e @ u - f
+    if r[-1] > -1e-12:  # r = 0 up to rounding: the constraints are incompatible
+        return None
+    w = -r[:-1] / r[-1]
+    return w if float((inputs @ w).min()) >= 1.0 - 1e-7 else None
+
+
+def max_stability(patterns: Any) -> tuple[Any, Any]:
+    r"""Exact maximal-stability weights, one neuron at a time: the point AdaTron and
+    Krauth-Mézard converge to, reached in finitely many steps however small the margin.
+
+    For neuron i: :math:`\min |w_i|^2` subject to :math:`\xi_i^\mu\, w_i \cdot \xi^\mu \ge 1`
+    for every pattern (no bias, no self-coupling), which maximises the smallest normalised
+    stability :math:`\min_\mu \xi_i^\mu h_i^\mu / |w_i| = 1 / |w_i|`; solved as a least
+    distance program by SciPy's non-negative least squares (Lawson and Hanson's active-set
+    method). A neuron for which no weights make every pattern a fixed point has no
+    maximal-stability solution; it gets the least-slack weights of :func:`lp_optimum`. So every
+    pattern is a fixed point exactly when the LP optimum makes it one, and where it is, the
+    margins are as large as they can be. Runs on the CPU.
+    """
+
+    def solve(inputs: np.ndarray) -> np.ndarray:
+        w = _max_stability_neuron(inputs)
+        return _least_slack(inputs) if w is None else w
+
+    return _per_neuron(patterns, solve)
 
 
 def trivial(patterns: Any) -> tuple[Any, Any]:
@@ -300,6 +356,7 @@ RULES: dict[str, Rule] = {
     "gardner": gardner,
     "adatron": adatron,
     "lp_optimum": lp_optimum,
+    "max_stability": max_stability,
     "trivial": trivial,
 }
 

@@ -285,6 +285,7 @@ BASELINE_RULES = (
     "lp_optimum",
     "krauth_mezard",
     "adatron",
+    "max_stability",
     "mpf",
 )
 #: Fractions of flipped cue bits recalled by :func:`run_baselines` (0 is the clean cue).

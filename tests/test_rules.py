@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from scipy.optimize import nnls
 
 from infobook import hopfield as hf
 from infobook import rules
@@ -25,7 +26,9 @@ def test_every_rule_has_the_convention_and_is_batched(name):
     np.testing.assert_allclose(b[1], b1, atol=1e-8)
 
 
-@pytest.mark.parametrize("name", ["krauth_mezard", "gardner", "adatron", "lp_optimum"])
+@pytest.mark.parametrize(
+    "name", ["krauth_mezard", "gardner", "adatron", "lp_optimum", "max_stability"]
+)
 def test_perceptron_rules_make_every_pattern_a_fixed_point_when_possible(name):
     p = hf.random_patterns(40, 50, seed=2)  # alpha = 0.8: linearly separable w.h.p.
     assert fixed_point_fraction(rules.RULES[name], p) == 1.0
@@ -65,6 +68,48 @@ def test_adatron_maximises_the_stability():
     for other in ("krauth_mezard", "gardner", "lp_optimum"):
         w, _ = rules.RULES[other](p)
         assert best >= float(rules.stabilities(w, p).min(axis=-1).mean()) - 1e-6
+    exact = float(rules.stabilities(rules.max_stability(p)[0], p).min(axis=-1).mean())
+    assert exact == pytest.approx(best, abs=1e-6)
+
+
+def test_max_stability_is_where_adatron_converges():
+    p = hf.random_patterns(30, 40, seed=4, batch=(2,))
+    w, _ = rules.max_stability(p)
+    w_ada, _ = rules.adatron(p, max_sweeps=20_000, tol=1e-12)
+    np.testing.assert_allclose(w, w_ada, rtol=0, atol=1e-9 * float(np.abs(w).max()))
+
+
+def test_max_stability_satisfies_the_optimality_conditions_near_capacity():
+    """KKT certificate, computed apart from the solver: every stability is >= 1 and the weights
+    are a non-negative combination of the inputs whose stability is exactly 1 (so no shorter
+    weight vector satisfies the constraints); checked where margins are tiny (alpha = 1.7)."""
+    n = 40
+    p = hf.random_patterns(68, n, seed=11)
+    w, _ = rules.max_stability(p)
+    wl, _ = rules.lp_optimum(p)
+    separable = rules.stabilities(wl, p).min(axis=-1) > 0
+    assert 0 < separable.sum() < n, "the test needs both kinds of neuron"
+    c, _ = rules._neuron_inputs(p)
+    kappas = []
+    for i in np.flatnonzero(separable):
+        g = np.delete(c[i], i, axis=1)
+        wi = np.delete(w[i], i)
+        s = g @ wi
+        assert s.min() >= 1 - 1e-7
+        active = np.abs(s - 1) < 1e-7
+        lam, resid = nnls(g[active].T, wi)
+        assert resid <= 1e-7 * np.linalg.norm(wi)
+        kappas.append(1 / np.linalg.norm(wi))
+    assert min(kappas) < 0.1  # some neurons are at the edge
+
+
+@pytest.mark.parametrize("seed", [12, 13, 14])
+def test_max_stability_stores_exactly_where_the_lp_optimum_does(seed):
+    p = hf.random_patterns(70, 40, seed=seed)  # alpha = 1.75, around the finite-size edge
+    stab = rules.stabilities(rules.max_stability(p)[0], p).min(axis=-1)
+    stab_lp = rules.stabilities(rules.lp_optimum(p)[0], p).min(axis=-1)
+    np.testing.assert_array_equal(stab > 0, stab_lp > 0)
+    np.testing.assert_array_less(stab_lp[stab_lp > 0] - 1e-9, stab[stab_lp > 0])
 
 
 def test_lp_optimum_beats_hebbian_and_descent_at_high_load():
