@@ -141,6 +141,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     b.add_argument("--mpf-steps", type=int, default=40_000)
     b.add_argument("--out", type=Path, required=True, help="results file (netCDF)")
+    b.add_argument(
+        "--reuse",
+        type=Path,
+        action="append",
+        default=[],
+        help="results file of another baselines run with the same settings whose finished "
+        "entries are taken instead of computed (repeatable; a later file wins)",
+    )
     for name, text in [
         ("landscape", "capacity over a grid of goals (or a 2-D slice), resumable, on dask"),
         ("optimise", "Optuna search for the goal of largest capacity, persisted, on dask"),
@@ -212,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
             args.seeds,
             _alphas(args.alphas),
             mpf_steps=args.mpf_steps,
+            reuse=args.reuse,
         )
         for flip in (0.0, 0.1, 0.2):
             ac = capacity_from_scan(baseline_scan(ds, flip))

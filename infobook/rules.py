@@ -315,7 +315,7 @@ def _max_stability_neuron(inputs: np.ndarray) -> np.ndarray | None:
     return w if float((inputs @ w).min()) >= 1.0 - 1e-7 else None
 
 
-def max_stability(patterns: Any) -> tuple[Any, Any]:
+def max_stability(patterns: Any, *, fallback: bool = True) -> tuple[Any, Any]:
     r"""Exact maximal-stability weights, one neuron at a time: the point AdaTron and
     Krauth-Mézard converge to, reached in finitely many steps however small the margin.
 
@@ -324,16 +324,27 @@ def max_stability(patterns: Any) -> tuple[Any, Any]:
     stability :math:`\min_\mu \xi_i^\mu h_i^\mu / |w_i| = 1 / |w_i|`; solved as a least
     distance program by SciPy's non-negative least squares (Lawson and Hanson's active-set
     method). A neuron for which no weights make every pattern a fixed point has no
-    maximal-stability solution; it gets the least-slack weights of :func:`lp_optimum`. So every
-    pattern is a fixed point exactly when the LP optimum makes it one, and where it is, the
+    maximal-stability solution; it gets the least-slack weights of :func:`lp_optimum` (with
+    ``fallback=False``: zero weights, which is cheaper when only the margins are wanted). So
+    every pattern is a fixed point exactly when the LP optimum makes it one, and where it is, the
     margins are as large as they can be. Runs on the CPU.
     """
 
     def solve(inputs: np.ndarray) -> np.ndarray:
         w = _max_stability_neuron(inputs)
-        return _least_slack(inputs) if w is None else w
+        if w is None:
+            return _least_slack(inputs) if fallback else np.zeros(inputs.shape[1])
+        return w
 
     return _per_neuron(patterns, solve)
+
+
+def max_stability_margin(patterns: Any) -> Any:
+    r"""The largest achievable smallest stability :math:`\kappa_{max}` of every neuron (..., N):
+    the smallest normalised stability of :func:`max_stability`'s weights, and 0 for a neuron
+    that cannot make every pattern a fixed point (its :math:`\kappa_{max}` is negative)."""
+    w, _ = max_stability(patterns, fallback=False)
+    return stabilities(w, patterns).min(axis=-1)
 
 
 def trivial(patterns: Any) -> tuple[Any, Any]:

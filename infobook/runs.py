@@ -336,9 +336,16 @@ def run_baselines(
     dtype: str = "float64",
     progress: bool = True,
     on_load_done: Callable[[str, float], None] | None = None,
+    reuse: Sequence[Path | str] = (),
 ) -> Any:
     """Capacity and robustness of the baseline rules, one network per seed and load, saved as
     each (rule, load) completes and resumed like :func:`run_capacity`.
+
+    ``reuse`` names other results files of this function with the same settings (for example a
+    rule run as a process of its own): their finished (rule, load) entries are taken instead of
+    computed, a later file's before an earlier one's, and ``out``'s own before any. Their
+    provenance is appended, each entry marked ``reused_from``. A file with other settings is an
+    error.
 
     ``rules`` holds names of :data:`infobook.rules.RULES` or maps names to rules (callables
     from patterns to weights and biases, such as :func:`infobook.infomorphic.make_rule`).
@@ -386,8 +393,18 @@ def run_baselines(
     if old is not None:
         _copy_finished(ds, old)
         ds.attrs["provenance"] = old.attrs.get("provenance", "[]")
-    todo = [(r, a) for r in rules for a in alphas if int(ds.done.sel(rule=r, alpha=a)) == 0]
     history = json.loads(ds.attrs.get("provenance", "[]"))
+    for path in reversed([Path(p) for p in reuse]):
+        other = load_results(path)
+        if json.loads(other.attrs["settings"]) != settings:
+            raise ValueError(
+                f"{path} holds a run with other settings ({other.attrs['settings']}) than "
+                f"this one ({json.dumps(settings, sort_keys=True)}); it cannot be reused"
+            )
+        if _copy_finished(ds, other):
+            for entry in json.loads(other.attrs.get("provenance", "[]")):
+                history.append({**entry, "reused_from": path.name})
+    todo = [(r, a) for r in rules for a in alphas if int(ds.done.sel(rule=r, alpha=a)) == 0]
     if todo:
         history.append(provenance())
     ds.attrs["provenance"] = json.dumps(history)

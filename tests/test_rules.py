@@ -110,6 +110,8 @@ def test_max_stability_stores_exactly_where_the_lp_optimum_does(seed):
     stab_lp = rules.stabilities(rules.lp_optimum(p)[0], p).min(axis=-1)
     np.testing.assert_array_equal(stab > 0, stab_lp > 0)
     np.testing.assert_array_less(stab_lp[stab_lp > 0] - 1e-9, stab[stab_lp > 0])
+    margin = rules.max_stability_margin(p)
+    np.testing.assert_allclose(margin, np.where(stab > 0, stab, 0.0), atol=1e-12)
 
 
 def test_lp_optimum_beats_hebbian_and_descent_at_high_load():
@@ -245,3 +247,38 @@ def test_baseline_runs_split_over_loads_merge_into_the_single_run(tmp_path):
     run_baselines(tmp_path / "other.nc", ["hebbian"], 20, 3, [0.1], progress=False)
     with pytest.raises(ValueError, match="other settings"):
         merge_baselines(tmp_path / "low.nc", tmp_path / "other.nc")
+
+
+def test_baseline_run_reuses_the_finished_entries_of_other_files(tmp_path):
+    """Rules run as processes of their own, each into its own file, feed one run: their entries
+    are taken, not computed, a later file's before an earlier one's."""
+    from infobook.runs import run_baselines
+
+    def run(path, rules, alphas=(0.1, 0.5), **kw):
+        return run_baselines(path, rules, 20, 2, list(alphas), progress=False, **kw)
+
+    whole = run(tmp_path / "whole.nc", ["hebbian", "storkey", "pseudo_inverse"])
+    run(tmp_path / "a.nc", ["hebbian", "storkey"])
+    b = run(tmp_path / "b.nc", ["storkey"], alphas=(0.5,))
+    b_val = float(b.a_cos.sel(rule="storkey", alpha=0.5, flip=0.0, seed=0))
+    # mark b's entry so that taking it (rather than a's or a recomputation) is visible
+    from infobook.runs import load_results, save_atomic
+
+    marked = load_results(tmp_path / "b.nc").load()
+    marked["a_cos"].loc[{"rule": "storkey", "alpha": 0.5, "flip": 0.0, "seed": 0}] = -b_val
+    save_atomic(marked, tmp_path / "b.nc")
+    computed = []
+    out = run(
+        tmp_path / "out.nc",
+        ["hebbian", "storkey", "pseudo_inverse"],
+        reuse=[tmp_path / "a.nc", tmp_path / "b.nc"],
+        on_load_done=lambda r, a: computed.append(r),
+    )
+    assert computed == ["pseudo_inverse", "pseudo_inverse"]  # only what no file had
+    assert float(out.a_cos.sel(rule="storkey", alpha=0.5, flip=0.0, seed=0)) == -b_val
+    rest = out.a_cos.where(~((out.rule == "storkey") & (out.alpha == 0.5)))
+    np.testing.assert_array_equal(rest.values, whole.a_cos.where(~rest.isnull()).values)
+    assert "reused_from" in out.attrs["provenance"] and "b.nc" in out.attrs["provenance"]
+    run(tmp_path / "other.nc", ["hebbian"], alphas=(0.1,), mpf_steps=10)
+    with pytest.raises(ValueError, match="cannot be reused"):
+        run(tmp_path / "x.nc", ["hebbian"], reuse=[tmp_path / "other.nc"])
