@@ -307,7 +307,13 @@ def _max_stability_neuron(inputs: np.ndarray) -> np.ndarray | None:
     e = np.vstack([inputs.T, np.ones((1, m))])
     f = np.zeros(d + 1)
     f[-1] = 1.0
-    u, _ = nnls(e, f, maxiter=50 * (m + d))
+    try:
+        u, _ = nnls(e, f, maxiter=50 * (m + d))
+    except RuntimeError as err:  # the iteration limit, far above what random patterns need
+        raise RuntimeError(
+            f"the least distance program of a neuron ({m} patterns, {d} inputs) did not finish: "
+            f"{err}; the patterns may be degenerate (repeated or all equal)"
+        ) from err
     r = e @ u - f
     if r[-1] > -1e-12:  # r = 0 up to rounding: the constraints are incompatible
         return None

@@ -394,6 +394,9 @@ def run_baselines(
         _copy_finished(ds, old)
         ds.attrs["provenance"] = old.attrs.get("provenance", "[]")
     history = json.loads(ds.attrs.get("provenance", "[]"))
+    missing = [str(p) for p in reuse if not Path(p).exists()]
+    if missing:
+        raise FileNotFoundError(f"results files to reuse do not exist: {', '.join(missing)}")
     for path in reversed([Path(p) for p in reuse]):
         other = load_results(path)
         if json.loads(other.attrs["settings"]) != settings:

@@ -282,3 +282,6 @@ def test_baseline_run_reuses_the_finished_entries_of_other_files(tmp_path):
     run(tmp_path / "other.nc", ["hebbian"], alphas=(0.1,), mpf_steps=10)
     with pytest.raises(ValueError, match="cannot be reused"):
         run(tmp_path / "x.nc", ["hebbian"], reuse=[tmp_path / "other.nc"])
+    with pytest.raises(FileNotFoundError, match="missing.nc"):
+        run(tmp_path / "x.nc", ["hebbian"], reuse=[tmp_path / "missing.nc"])
+    assert not (tmp_path / "x.nc").exists()
