@@ -2,6 +2,7 @@
 
     python -m infobook capacity --goal redundancy --neurons 100 --seeds 20 --out results.nc
     python -m infobook baselines --neurons 100 --seeds 20 --out baselines.nc
+    python -m infobook ceiling --sizes 50,100,200,500 --seeds 10 --out ceiling.nc
     python -m infobook landscape --neurons 100 --seeds 6 --out landscape.nc [--scheduler ADDRESS]
     python -m infobook optimise --trials 200 --sampler tpe --storage sqlite:///study.db
 
@@ -149,6 +150,13 @@ def main(argv: list[str] | None = None) -> int:
         help="results file of another baselines run with the same settings whose finished "
         "entries are taken instead of computed (repeatable; a later file wins)",
     )
+    ceil = sub.add_parser(
+        "ceiling", help="exact fixed-point capacity (every neuron separable) against N, with resume"
+    )
+    ceil.add_argument("--sizes", default="50,100,200,500", help="comma list of network sizes")
+    ceil.add_argument("--seeds", type=int, default=10, help="seeds 0 .. SEEDS-1")
+    ceil.add_argument("--max-load", type=float, default=2.4, help="patterns drawn: MAX_LOAD * N")
+    ceil.add_argument("--out", type=Path, required=True, help="results file (netCDF)")
     for name, text in [
         ("landscape", "capacity over a grid of goals (or a 2-D slice), resumable, on dask"),
         ("optimise", "Optuna search for the goal of largest capacity, persisted, on dask"),
@@ -229,6 +237,20 @@ def main(argv: list[str] | None = None) -> int:
                 for r in ac.rule.values
             )
             print(f"alpha_c, {flip:.0%} of the cue flipped: {text}")
+        print(f"total {float(ds.seconds.sum()):.0f} s; saved {args.out}")
+    if args.command == "ceiling":
+        from .rules import cover_network_capacity  # noqa: PLC0415
+        from .runs import run_fixed_point_ceiling  # noqa: PLC0415
+
+        sizes = [int(n) for n in args.sizes.replace(" ", "").split(",") if n]
+        ds = run_fixed_point_ceiling(args.out, sizes, args.seeds, max_load=args.max_load)
+        for n in sizes:
+            ac = ds.alpha_c.sel(n_neurons=n)
+            print(
+                f"N = {n}: alpha_c = {float(ac.mean()):.3f} +- {float(ac.std()):.3f} (median "
+                f"{float(ac.median()):.3f}; Cover, P(all) = 0.5: "
+                f"{cover_network_capacity(n, 0.5):.3f})"
+            )
         print(f"total {float(ds.seconds.sum()):.0f} s; saved {args.out}")
     if args.command == "capacity":
         from .hopfield import capacity_from_scan  # noqa: PLC0415

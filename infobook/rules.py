@@ -353,6 +353,46 @@ def max_stability_margin(patterns: Any) -> Any:
     return stabilities(w, patterns).min(axis=-1)
 
 
+def _separable(bank: np.ndarray, i: int, m: int) -> bool:
+    """Whether neuron i can make each of the first m patterns of ``bank`` (M, N) a fixed point."""
+    inputs = np.delete(bank[:m], i, axis=1) * bank[:m, i : i + 1]
+    return _max_stability_neuron(inputs) is not None
+
+
+def fixed_point_capacity(bank: Any) -> np.ndarray:
+    r"""The exact fixed-point capacity of each network: the largest M such that weights exist
+    (no bias, no self-coupling) that make each of the first M patterns of ``bank`` (..., M_max,
+    N) a fixed point, that is, such that every neuron's first M training points are linearly
+    separable; returns integers of shape ``bank.shape[:-2]`` (M_max when all of them are).
+
+    Separability of nested pattern sets can only be lost as M grows, so each neuron has a
+    threshold :math:`M_i` and the network's capacity is :math:`\min_i M_i`. Neurons are
+    visited in turn against the smallest threshold found so far: one least distance program
+    (:func:`max_stability`'s) per neuron that keeps it, a bisection only for a neuron that
+    lowers it. This is the quantity Cover's counting predicts
+    (:func:`cover_network_capacity`); the book's recall criterion (:math:`a_{\cos} \ge 0.95`)
+    tolerates a few wrong bits and so can lie a load step above it. Runs on the CPU.
+    """
+    from .backend import to_numpy  # noqa: PLC0415
+
+    pats = to_numpy(bank).astype(float)
+    *batch, m_max, n = pats.shape
+    flat = pats.reshape(-1, m_max, n)
+    out = np.zeros(flat.shape[0], dtype=int)
+    for k, p in enumerate(flat):
+        best = m_max  # every neuron seen so far separates its first `best` patterns
+        for i in range(n):
+            if _separable(p, i, best):
+                continue
+            lo, hi = 0, best  # separable at lo (0 patterns), not at hi
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                lo, hi = (mid, hi) if _separable(p, i, mid) else (lo, mid)
+            best = lo
+        out[k] = best
+    return out.reshape(batch) if batch else out.reshape(())
+
+
 def trivial(patterns: Any) -> tuple[Any, Any]:
     """Control: the identity matrix (self-coupling only). Every clean cue is a fixed point, so
     clean-cue "capacity" is unlimited; it shows why self-coupling must stay excluded."""

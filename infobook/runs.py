@@ -526,3 +526,71 @@ def stored_run_summary(path: Path | str) -> dict[str, Any]:
         "settings": json.loads(ds.attrs["settings"]),
         "provenance": json.loads(ds.attrs.get("provenance", "[]")),
     }
+
+
+# --------------------------------------------------------------------------- fixed-point ceiling
+
+
+def run_fixed_point_ceiling(
+    out: Path | str,
+    sizes: Sequence[int],
+    seeds: Sequence[int] | int = 10,
+    *,
+    max_load: float = 2.4,
+    progress: bool = True,
+    on_network_done: Callable[[int, int], None] | None = None,
+) -> Any:
+    """Exact fixed-point capacity (:func:`infobook.rules.fixed_point_capacity`) of one network
+    per seed and size, saved after each network and resumed like :func:`run_capacity`.
+
+    Network ``(N, seed)`` stores the first M patterns of ``pattern_bank([seed], M_max, N)``
+    (the banks of the capacity scans) with ``M_max = ceil(max_load N)``. Returns a dataset with
+    ``capacity`` (in patterns; NaN until done), ``alpha_c = capacity / N``, ``done`` and
+    ``seconds``, dims ``(n_neurons, seed)``.
+    """
+    import xarray as xr  # noqa: PLC0415
+    from tqdm.auto import tqdm  # noqa: PLC0415
+
+    from .rules import fixed_point_capacity  # noqa: PLC0415
+
+    out = Path(out)
+    sizes = [int(n) for n in sizes]
+    seeds = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
+    if not sizes or min(sizes) < 2:
+        raise ValueError(f"sizes must be network sizes >= 2, got {sizes}")
+    if not max_load > 0:
+        raise ValueError(f"max_load must be a positive load M/N, got {max_load}")
+    settings = {"max_load": float(max_load), "seeds": seeds}
+    shape = (len(sizes), len(seeds))
+    dims = ("n_neurons", "seed")
+    ds = xr.Dataset(
+        {"capacity": (dims, np.full(shape, np.nan)), "seconds": (dims, np.zeros(shape))},
+        coords={"n_neurons": sizes, "seed": seeds},
+    )
+    ds["done"] = (dims, np.zeros(shape, dtype=np.int8))
+    ds.attrs["settings"] = json.dumps(settings, sort_keys=True)
+    old = _previous_run(out, settings)
+    history = []
+    if old is not None:
+        history = json.loads(old.attrs.get("provenance", "[]"))
+        for n in np.intersect1d(old.n_neurons.values, sizes):
+            for s in seeds:
+                here = {"n_neurons": n, "seed": s}
+                if int(old.done.sel(here)):
+                    ds.loc[here] = old.sel(here)[["capacity", "seconds", "done"]]
+    todo = [(n, s) for n in sizes for s in seeds if not int(ds.done.sel(n_neurons=n, seed=s))]
+    if todo:
+        history.append(provenance())
+    ds.attrs["provenance"] = json.dumps(history)
+    for n, s in tqdm(todo, disable=not progress, desc="fixed-point ceiling"):
+        t0 = time.perf_counter()
+        bank = pattern_bank([s], int(np.ceil(max_load * n)), n)
+        here = {"n_neurons": n, "seed": s}
+        ds["capacity"].loc[here] = float(fixed_point_capacity(bank)[0])
+        ds["seconds"].loc[here] = time.perf_counter() - t0
+        ds["done"].loc[here] = 1
+        save_atomic(ds.drop_vars("alpha_c", errors="ignore"), out)
+        if on_network_done is not None:
+            on_network_done(n, s)
+    ds["alpha_c"] = ds.capacity / ds.n_neurons
+    return ds

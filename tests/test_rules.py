@@ -285,3 +285,53 @@ def test_baseline_run_reuses_the_finished_entries_of_other_files(tmp_path):
     with pytest.raises(FileNotFoundError, match="missing.nc"):
         run(tmp_path / "x.nc", ["hebbian"], reuse=[tmp_path / "missing.nc"])
     assert not (tmp_path / "x.nc").exists()
+
+
+def test_fixed_point_capacity_is_the_largest_load_with_every_neuron_separable():
+    """Against brute force: the LP's verdict for every neuron at every number of patterns."""
+    n = 16
+    bank = hf.pattern_bank([0, 1, 2], 40, n)
+    got = rules.fixed_point_capacity(bank)
+    assert got.shape == (3,)
+    for k in range(3):
+        ok = [
+            bool((rules.stabilities(rules.lp_optimum(bank[k, :m])[0], bank[k, :m]) > 0).all())
+            for m in range(1, 41)
+        ]
+        expected = ok.index(False) if False in ok else 40  # ok[m - 1] is M = m
+        assert all(ok[:expected]) and not any(ok[expected:])  # monotone in M
+        assert got[k] == expected
+    assert int(rules.fixed_point_capacity(bank[0])) == got[0]
+    assert int(rules.fixed_point_capacity(bank[0, :10])) == 10  # all separable: M_max
+
+
+def test_fixed_point_ceiling_run_resumes_and_matches_the_direct_computation(tmp_path):
+    from infobook.runs import load_results, run_fixed_point_ceiling
+
+    class Stop(Exception):
+        pass
+
+    out = tmp_path / "ceiling.nc"
+    seen = []
+
+    def stop_after_three(n, s):
+        seen.append((n, s))
+        if len(seen) == 3:
+            raise Stop
+
+    with pytest.raises(Stop):
+        run_fixed_point_ceiling(out, [12, 20], 2, progress=False, on_network_done=stop_after_three)
+    assert int(load_results(out).done.sum()) == 3
+    again = []
+    ds = run_fixed_point_ceiling(
+        out, [12, 20], 2, progress=False, on_network_done=lambda n, s: again.append((n, s))
+    )
+    assert again == [(20, 1)]
+    for n in (12, 20):
+        direct = rules.fixed_point_capacity(hf.pattern_bank([0, 1], int(np.ceil(2.4 * n)), n))
+        np.testing.assert_array_equal(ds.capacity.sel(n_neurons=n).values, direct)
+    np.testing.assert_allclose(ds.alpha_c.values, ds.capacity.values / [[12], [20]])
+    with pytest.raises(ValueError, match="other settings"):
+        run_fixed_point_ceiling(out, [12], 2, max_load=2.0, progress=False)
+    with pytest.raises(ValueError, match="sizes"):
+        run_fixed_point_ceiling(tmp_path / "x.nc", [1], 2, progress=False)
