@@ -14,6 +14,7 @@ Command line (see ``python -m infobook capacity --help``)::
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import time
@@ -311,15 +312,17 @@ def _empty_baselines(rules: list[str], alphas: np.ndarray, seeds: list[int], set
 
 
 def _copy_finished(dst: Any, src: Any) -> int:
-    """Copy into the baseline dataset ``dst`` every (rule, load) entry that ``src`` has finished
-    and ``dst`` has not, for the rules and loads both hold; returns how many were copied."""
+    """Copy into ``dst`` every entry that ``src`` has finished and ``dst`` has not, an entry
+    being a point of the dims of ``done`` (for baselines (rule, load)) that both datasets hold;
+    returns how many were copied."""
+    dims = dst.done.dims
+    common = [np.intersect1d(src[d].values, dst[d].values) for d in dims]
     copied = 0
-    for r in np.intersect1d(src.rule.values, dst.rule.values):
-        for a in np.intersect1d(src.alpha.values, dst.alpha.values):
-            here = {"rule": r, "alpha": a}
-            if int(src.done.sel(here)) == 1 and int(dst.done.sel(here)) == 0:
-                dst.loc[here] = src.sel(here)[list(dst.data_vars)]
-                copied += 1
+    for key in itertools.product(*common):
+        here = dict(zip(dims, key, strict=True))
+        if int(src.done.sel(here)) == 1 and int(dst.done.sel(here)) == 0:
+            dst.loc[here] = src.sel(here)[list(dst.data_vars)]
+            copied += 1
     return copied
 
 
@@ -573,11 +576,7 @@ def run_fixed_point_ceiling(
     history = []
     if old is not None:
         history = json.loads(old.attrs.get("provenance", "[]"))
-        for n in np.intersect1d(old.n_neurons.values, sizes):
-            for s in seeds:
-                here = {"n_neurons": n, "seed": s}
-                if int(old.done.sel(here)):
-                    ds.loc[here] = old.sel(here)[["capacity", "seconds", "done"]]
+        _copy_finished(ds, old)
     todo = [(n, s) for n in sizes for s in seeds if not int(ds.done.sel(n_neurons=n, seed=s))]
     if todo:
         history.append(provenance())
@@ -589,7 +588,7 @@ def run_fixed_point_ceiling(
         ds["capacity"].loc[here] = float(fixed_point_capacity(bank)[0])
         ds["seconds"].loc[here] = time.perf_counter() - t0
         ds["done"].loc[here] = 1
-        save_atomic(ds.drop_vars("alpha_c", errors="ignore"), out)
+        save_atomic(ds, out)
         if on_network_done is not None:
             on_network_done(n, s)
     ds["alpha_c"] = ds.capacity / ds.n_neurons
