@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[book,lab,test]'
-	$(PY) -m infobook.lab_setup $(VENV)
+	$(PY) -m infobook.book.lab_setup $(VENV)
 	touch $(STAMP)
 
 env: $(STAMP)

@@ -27,7 +27,6 @@ from pathlib import Path
 
 import numpy as np
 
-from infobook import fused
 from infobook import hopfield as hf
 from infobook import infomorphic as im
 from infobook.backend import tune_allocator
@@ -38,8 +37,6 @@ def steps_per_second(
 ) -> list[float] | None:
     """Network-steps per second of infobook, one rate per round (initial weights seeded by the
     round; round 0 is a warm-up and not reported)."""
-    if kernel == "fused" and not fused.available():
-        return None
     pats = hf.random_patterns(m, n, 0, batch=(batch,), dtype=dtype)
     rates = []
     for r in rounds:
@@ -98,7 +95,7 @@ def scaling(repeats: int) -> None:
     """Cost per network-step and memory against the network size N (M = 1.6 N) and the number
     of patterns M (N = 100), one network, float32, with the default kernel."""
     print()
-    print(f"default kernel: {'fused' if fused.available() else 'array'}")
+    print("default kernel: fused (NumPy arrays)")
     print(f"{'N':>5} {'M':>5} {'ms/net-step':>12} {'peak MiB':>9} {'estimate MiB':>13}")
     cases = [(n, int(1.6 * n)) for n in (100, 200, 500, 1000)]
     cases += [(100, m) for m in (40, 80, 320)]
@@ -170,8 +167,8 @@ def main() -> None:
     if args.scaling:
         scaling(args.repeats)
     if args.curve:
+        from infobook.experiments import run_capacity
         from infobook.hopfield import capacity_from_scan
-        from infobook.runs import run_capacity
 
         with tempfile.TemporaryDirectory() as tmp:
             t0 = time.perf_counter()
@@ -187,7 +184,7 @@ def main() -> None:
             Path(__file__).resolve().parents[1] / "book" / "results" / "capacity_redundancy_N100.nc"
         )
         if path.exists():
-            from infobook.runs import load_results
+            from infobook.experiments import load_results
 
             ds = load_results(path)
             done = int(ds.done.sum())

@@ -6,7 +6,9 @@
     python -m infobook landscape --neurons 100 --seeds 6 --out landscape.nc [--scheduler ADDRESS]
     python -m infobook optimise --trials 200 --sampler tpe --storage sqlite:///study.db
 
-Results are written after every load (atomically); rerunning the same command resumes.
+Results are written after every finished entry (atomically); rerunning the same command resumes.
+Every value is parsed and checked here, once; a bad one is answered with one line and exit
+status 2 (``--debug`` shows the traceback instead).
 """
 
 from __future__ import annotations
@@ -17,6 +19,23 @@ from pathlib import Path
 
 import numpy as np
 
+from .backend import BACKEND_CHOICES, BackendUnavailableError
+
+#: Upper bound of one network-step's cost (ms) used for the estimates printed before a run
+#: (N = 100, M = 160, one core; measured in benchmarks/RESULTS.md).
+MS_PER_NETWORK_STEP = 0.5
+
+
+class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Defaults in the help, descriptions as written."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (the usage is one ``--help`` away)."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
 
 def _goal(text: str):
     parts = [p for p in text.replace(" ", "").split(",") if p]
@@ -24,23 +43,125 @@ def _goal(text: str):
         try:
             return [float(p) for p in parts]
         except ValueError:
-            pass
-    return text
+            raise argparse.ArgumentTypeError(
+                f"a goal of five weights must be numbers 'unq_T,unq_R,red,syn,res', got {text!r}"
+            ) from None
+    if len(parts) != 1:
+        raise argparse.ArgumentTypeError(
+            f"give a goal name or five weights 'unq_T,unq_R,red,syn,res', got {text!r}"
+        )
+    from .pid import Goal
+
+    try:
+        return Goal.parse(text).name
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _alphas(text: str | None):
-    if text is None:
-        return None
+def _int_at_least(minimum: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
+        return value
+
+    parse.__name__ = f"integer >= {minimum}"
+    return parse
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not np.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}")
+    return value
+
+
+def _alphas(text: str):
+    """'lo:hi:step' or a comma list of loads, each > 0."""
+    try:
+        if ":" in text:
+            lo, hi, step = (float(x) for x in text.split(":"))
+        else:
+            values = [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"loads are 'lo:hi:step' or a comma list of numbers, got {text!r}"
+        ) from None
     if ":" in text:
-        lo, hi, step = (float(x) for x in text.split(":"))
-        return np.round(np.arange(lo, hi + step / 2, step), 6)
-    return [float(x) for x in text.split(",")]
+        if not (np.isfinite([lo, hi, step]).all() and step > 0):
+            raise argparse.ArgumentTypeError(f"the step of 'lo:hi:step' must be > 0, got {text!r}")
+        if not 0 < lo <= hi:
+            raise argparse.ArgumentTypeError(
+                f"'lo:hi:step' needs 0 < lo <= hi (loads are M / N > 0), got {text!r}"
+            )
+        values = np.round(np.arange(lo, hi + step / 2, step), 6).tolist()
+    if not values or not all(np.isfinite(v) and v > 0 for v in values):
+        raise argparse.ArgumentTypeError(f"loads must be numbers > 0, got {text!r}")
+    if any(b <= a for a, b in zip(values, values[1:], strict=False)):
+        raise argparse.ArgumentTypeError(f"loads must be ascending without repeats, got {text!r}")
+    return values
+
+
+def _int_list(text: str) -> list[int]:
+    try:
+        values = [int(x) for x in text.replace(" ", "").split(",") if x]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a comma list of integers, got {text!r}"
+        ) from None
+    if not values:
+        raise argparse.ArgumentTypeError("the list is empty")
+    return values
+
+
+def _float_list(text: str) -> list[float]:
+    try:
+        values = [float(x) for x in text.replace(" ", "").split(",") if x]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a comma list of numbers, got {text!r}"
+        ) from None
+    if not values or not all(np.isfinite(values)):
+        raise argparse.ArgumentTypeError(f"expected finite numbers, got {text!r}")
+    return values
+
+
+def _results_path(text: str) -> Path:
+    path = Path(text)
+    if path.suffix != ".nc":
+        raise argparse.ArgumentTypeError(
+            f"results are netCDF files: the name must end in .nc, got {text!r}"
+        )
+    return path
+
+
+def _slice(text: str):
+    """'CENTER:AXIS1,AXIS2'."""
+    from .atoms import NEURON
+
+    if text.count(":") != 1:
+        raise argparse.ArgumentTypeError(
+            f"a slice is 'CENTER:AXIS1,AXIS2', e.g. 'redundancy:unq_R,syn', got {text!r}"
+        )
+    center, axes_text = text.split(":")
+    axes = tuple(a for a in axes_text.replace(" ", "").split(",") if a)
+    if len(axes) != 2 or len(set(axes)) != 2 or any(a not in NEURON for a in axes):
+        raise argparse.ArgumentTypeError(
+            f"a slice needs two different axes of {', '.join(NEURON)}, got {axes_text!r}"
+        )
+    return _goal(center), axes
 
 
 def _client(address: str | None):
     if address is None:
         return None, None
-    from distributed import Client, LocalCluster  # noqa: PLC0415
+    from distributed import Client, LocalCluster
 
     if address.startswith("local:"):
         cluster = LocalCluster(
@@ -50,29 +171,47 @@ def _client(address: str | None):
     return Client(address), None
 
 
-def _sweep_command(args) -> int:
-    from . import sweeps  # noqa: PLC0415
+def _estimate(network_steps: float) -> str:
+    hours = network_steps * MS_PER_NETWORK_STEP / 1000 / 3600
+    when = f"{hours:.1f} h" if hours >= 1 else f"{hours * 60:.0f} min"
+    return f"at most {network_steps:,.0f} network-steps, up to about {when} on one core"
 
-    alphas = _alphas(args.alphas)
-    spec = sweeps.CapacitySpec(
+
+def _training_options(args) -> dict:
+    return {
+        "epochs": args.epochs,
+        "lr": args.lr,
+        "w_teach": args.w_teach,
+        "bins_r": args.bins,
+        "dtype": args.dtype,
+    }
+
+
+def _sweep_command(args) -> int:
+    from .experiments import sweeps
+    from .experiments.settings import SweepSettings, parse_alphas
+    from .infomorphic import Training
+
+    spec = SweepSettings(
         n_neurons=args.neurons,
-        seeds=tuple(range(args.seeds)),
-        epochs=args.epochs,
+        seeds=args.seeds,
+        alphas=tuple(parse_alphas(args.alphas).tolist()),
+        training=Training(**_training_options(args)),
         stop_after=args.stop_after,
         refine=args.refine,
-        **({} if alphas is None else {"alphas": tuple(float(a) for a in alphas)}),
     )
     client, cluster = _client(args.scheduler)
     try:
         if args.command == "landscape":
-            values = [float(v) for v in args.values.split(",")]
             if args.slice:
-                center, axes = args.slice.split(":")
-                goals = sweeps.goal_slice(_goal(center), tuple(axes.split(",")), values)
+                center, axes = args.slice
+                goals = sweeps.goal_slice(center, axes, args.values)
             else:
                 res = None if args.res == "all" else float(args.res)
-                goals = sweeps.goal_grid(values, res)
-            ds = sweeps.run_sweep(args.out, goals, spec, client=client)
+                goals = sweeps.goal_grid(args.values, res)
+            steps = len(goals) * args.seeds * len(spec.alphas) * args.epochs
+            print(f"landscape of {len(goals)} goals x {args.seeds} seeds: {_estimate(steps)}")
+            ds = sweeps.run_sweep(args.out, goals, spec, client=client, backend=args.backend)
             med = sweeps.sweep_median(ds)
             best = int(np.nanargmax(med.values))
             gamma = [float(med[a][best]) for a in sweeps.ATOMS]
@@ -90,6 +229,7 @@ def _sweep_command(args) -> int:
                 study_name=args.study,
                 seed=args.seed,
                 client=client,
+                backend=args.backend,
             )
             print(
                 f"best median alpha_c {study.best_value:.3f} at {study.best_params} "
@@ -103,45 +243,166 @@ def _sweep_command(args) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m infobook", description=__doc__.split("\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    c = sub.add_parser("capacity", help="capacity curve of infomorphic networks, with resume")
+def _capacity_command(args) -> int:
+    from .experiments import capacity_settings, run_capacity
+    from .experiments.settings import parse_alphas
+    from .hopfield import capacity_from_scan
+
+    settings = capacity_settings(args.goal, args.neurons, args.seeds, **_training_options(args))
+    alphas = parse_alphas(args.alphas)
+    steps = len(alphas) * args.seeds * args.epochs
+    print(f"capacity of {settings.goal.label}: {len(alphas)} loads x {args.seeds} networks, "
+          f"{_estimate(steps)} (early stops make it less)")  # fmt: skip
+    ds = run_capacity(args.out, alphas=alphas, settings=settings, backend=args.backend)
+    ac = capacity_from_scan(ds)
+    print(
+        f"alpha_c = {float(ac.mean()):.3f} +- {float(ac.std()):.3f} (mean +- sd over "
+        f"{ac.sizes['seed']} seeds); total {float(ds.seconds.sum()):.0f} s; saved {args.out}"
+    )
+    return 0
+
+
+def _baselines_command(args) -> int:
+    from .experiments import BASELINE_RULES, baseline_scan, run_baselines
+    from .hopfield import capacity_from_scan
+    from .rules import get_rule
+
+    names = BASELINE_RULES if args.rules is None else args.rules
+    rules = {}
+    for name in names:
+        if name.startswith("infomorphic:"):
+            from .infomorphic import make_rule
+
+            goal = _goal(name.split(":", 1)[1])
+            label = goal if isinstance(goal, str) else ",".join(f"{g:g}" for g in goal)
+            rules[f"G = {label} ({args.epochs} epochs)"] = make_rule(goal, epochs=args.epochs)
+        else:
+            rules[name] = get_rule(name)[1]
+    ds = run_baselines(
+        args.out,
+        rules,
+        args.neurons,
+        args.seeds,
+        args.alphas,
+        mpf_steps=args.mpf_steps,
+        reuse=args.reuse,
+        backend=args.backend,
+    )
+    for flip in (0.0, 0.1, 0.2):
+        ac = capacity_from_scan(baseline_scan(ds, flip))
+        text = ", ".join(
+            f"{r} {float(ac.sel(rule=r).mean()):.3f} +- {float(ac.sel(rule=r).std()):.3f}"
+            for r in ac.rule.values
+        )
+        print(f"alpha_c, {flip:.0%} of the cue flipped: {text}")
+    print(f"total {float(ds.seconds.sum()):.0f} s; saved {args.out}")
+    return 0
+
+
+def _ceiling_command(args) -> int:
+    from .experiments import run_fixed_point_ceiling
+    from .rules import cover_network_capacity
+
+    ds = run_fixed_point_ceiling(
+        args.out, args.sizes, args.seeds, max_load=args.max_load, backend=args.backend
+    )
+    for n in args.sizes:
+        ac = ds.alpha_c.sel(n_neurons=n)
+        print(
+            f"N = {n}: alpha_c = {float(ac.mean()):.3f} +- {float(ac.std()):.3f} (median "
+            f"{float(ac.median()):.3f}; Cover, P(all) = 0.5: "
+            f"{cover_network_capacity(n, 0.5):.3f})"
+        )
+    print(f"total {float(ds.seconds.sum()):.0f} s; saved {args.out}")
+    return 0
+
+
+def _common(p: argparse.ArgumentParser, seeds: int) -> None:
+    p.add_argument(
+        "--seeds",
+        type=_int_at_least(1),
+        default=seeds,
+        help="networks per load: seeds 0 .. SEEDS-1",
+    )
+    p.add_argument(
+        "--backend",
+        choices=BACKEND_CHOICES,
+        default=None,
+        help="array back end; unset: the environment variable INFOBOOK_BACKEND, else auto, "
+        "which picks CuPy where a GPU works and NumPy elsewhere (recorded in the results file)",
+    )
+    p.add_argument("--debug", action="store_true", help="show the traceback of an error")
+
+
+def _training(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--neurons", type=_int_at_least(2), default=100, help="network size N")
+    p.add_argument(
+        "--alphas",
+        type=_alphas,
+        default=None,
+        help="loads M/N, 'lo:hi:step' or a comma list (default: the published grid 0.01:2.01:0.05)",
+    )
+    p.add_argument("--epochs", type=_int_at_least(1), default=5000, help="Adam steps at most")
+    p.add_argument("--lr", type=_positive_float, default=0.05, help="Adam's learning rate")
+    p.add_argument("--w-teach", type=float, default=2.3, help="fixed teaching weight w_T")
+    p.add_argument("--bins", type=_int_at_least(1), default=60, help="bins of the recurrent input")
+    p.add_argument("--dtype", default="float32", choices=["float32", "float64"], help="precision")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m infobook``."""
+    parser = _Parser(prog="python -m infobook", description=__doc__, formatter_class=_Formatter)
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=_Parser
+    )
+
+    def command(name: str, text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=text, description=text, formatter_class=_Formatter)
+
+    c = command(
+        "capacity",
+        "capacity curve of infomorphic networks, resumable. At the defaults: 41 loads x 20 "
+        "networks of 100 neurons x at most 5000 Adam steps, about an hour on one core.",
+    )
     c.add_argument(
         "--goal",
+        type=_goal,
         default="redundancy",
         help="goal name (redundancy, mutual_information, coinformation, optimized_i, "
         "optimized_ii) or five weights 'unq_T,unq_R,red,syn,res'",
     )
-    c.add_argument("--neurons", type=int, default=100)
-    c.add_argument("--seeds", type=int, default=20, help="seeds 0 .. SEEDS-1")
-    c.add_argument(
-        "--alphas", default=None, help="'lo:hi:step' or a comma list (default 0.01:2.01:0.05)"
-    )
-    c.add_argument("--epochs", type=int, default=5000)
-    c.add_argument("--lr", type=float, default=0.05)
-    c.add_argument("--w-teach", type=float, default=2.3)
-    c.add_argument("--bins", type=int, default=60)
-    c.add_argument("--dtype", default="float32", choices=["float32", "float64"])
-    c.add_argument("--out", type=Path, required=True, help="results file (netCDF)")
-    b = sub.add_parser(
-        "baselines", help="capacity and noisy-cue recall of the baseline rules, with resume"
+    _training(c)
+    _common(c, 20)
+    c.add_argument("--out", type=_results_path, required=True, help="results file (netCDF, .nc)")
+
+    b = command(
+        "baselines",
+        "capacity and noisy-cue recall of the baseline rules, resumable. At the defaults: 9 "
+        "rules x 41 loads x 20 networks; minimum probability flow alone takes hours.",
     )
     b.add_argument(
         "--rules",
+        type=lambda t: [r for r in t.replace(" ", "").split(",") if r] or None,
         default=None,
         help="comma list of rule names (default: hebbian, pseudo_inverse, storkey, descent_l2, "
         "lp_optimum, krauth_mezard, adatron, max_stability, mpf); 'infomorphic:GOAL' trains "
         "infomorphic networks on GOAL (a goal name) for --epochs steps",
     )
-    b.add_argument("--epochs", type=int, default=5000, help="Adam steps of infomorphic rules")
-    b.add_argument("--neurons", type=int, default=100)
-    b.add_argument("--seeds", type=int, default=20, help="seeds 0 .. SEEDS-1")
     b.add_argument(
-        "--alphas", default=None, help="'lo:hi:step' or a comma list (default 0.01:2.01:0.05)"
+        "--epochs", type=_int_at_least(1), default=5000, help="Adam steps of infomorphic rules"
     )
-    b.add_argument("--mpf-steps", type=int, default=40_000)
-    b.add_argument("--out", type=Path, required=True, help="results file (netCDF)")
+    b.add_argument("--neurons", type=_int_at_least(2), default=100, help="network size N")
+    b.add_argument(
+        "--alphas",
+        type=_alphas,
+        default=None,
+        help="loads M/N, 'lo:hi:step' or a comma list (default: the published grid 0.01:2.01:0.05)",
+    )
+    b.add_argument(
+        "--mpf-steps", type=_int_at_least(1), default=40_000, help="gradient steps of MPF"
+    )
+    _common(b, 20)
+    b.add_argument("--out", type=_results_path, required=True, help="results file (netCDF, .nc)")
     b.add_argument(
         "--reuse",
         type=Path,
@@ -150,27 +411,38 @@ def main(argv: list[str] | None = None) -> int:
         help="results file of another baselines run with the same settings whose finished "
         "entries are taken instead of computed (repeatable; a later file wins)",
     )
-    ceil = sub.add_parser(
-        "ceiling", help="exact fixed-point capacity (every neuron separable) against N, with resume"
+
+    ceil = command(
+        "ceiling",
+        "exact fixed-point capacity (every neuron separable) against N, resumable. At the "
+        "defaults about 15 minutes; N = 500 costs about a minute per network.",
     )
-    ceil.add_argument("--sizes", default="50,100,200,500", help="comma list of network sizes")
-    ceil.add_argument("--seeds", type=int, default=10, help="seeds 0 .. SEEDS-1")
-    ceil.add_argument("--max-load", type=float, default=2.4, help="patterns drawn: MAX_LOAD * N")
-    ceil.add_argument("--out", type=Path, required=True, help="results file (netCDF)")
+    ceil.add_argument(
+        "--sizes", type=_int_list, default=[50, 100, 200, 500], help="comma list of network sizes"
+    )
+    ceil.add_argument(
+        "--max-load", type=_positive_float, default=2.4, help="patterns drawn: MAX_LOAD * N"
+    )
+    _common(ceil, 10)
+    ceil.add_argument("--out", type=_results_path, required=True, help="results file (netCDF, .nc)")
+
     for name, text in [
-        ("landscape", "capacity over a grid of goals (or a 2-D slice), resumable, on dask"),
-        ("optimise", "Optuna search for the goal of largest capacity, persisted, on dask"),
+        (
+            "landscape",
+            "capacity over a grid of goals (or a 2-D slice), resumable, on dask. The grid of "
+            "625 goals x 6 seeds is many core-hours: see the estimate printed at the start.",
+        ),
+        (
+            "optimise",
+            "Optuna search for the goal of largest capacity, persisted in SQLite, on dask. "
+            "Each trial is one goal's capacity (minutes to an hour on one core).",
+        ),
     ]:
-        q = sub.add_parser(name, help=text)
-        q.add_argument("--neurons", type=int, default=100)
-        q.add_argument("--seeds", type=int, default=6, help="seeds 0 .. SEEDS-1")
-        q.add_argument(
-            "--alphas", default=None, help="'lo:hi:step' or a comma list (default 0.01:2.01:0.05)"
-        )
-        q.add_argument("--epochs", type=int, default=5000)
+        q = command(name, text)
+        _training(q)
         q.add_argument(
             "--stop-after",
-            type=int,
+            type=_int_at_least(1),
             default=2,
             help="stop a goal's scan once every seed failed this many loads in a row",
         )
@@ -185,94 +457,60 @@ def main(argv: list[str] | None = None) -> int:
             help="address of a dask.distributed scheduler (tcp://host:8786); 'local:K' starts a "
             "local cluster of K worker processes; default: in-process",
         )
+        _common(q, 6)
     land = sub.choices["landscape"]
-    land.add_argument("--values", default="-1,-0.5,0,0.5,1", help="grid values of each weight")
+    land.add_argument(
+        "--values", type=_float_list, default=[-1, -0.5, 0, 0.5, 1], help="grid values of a weight"
+    )
     land.add_argument(
         "--res", default="0", help="fixed weight of H_res, or 'all' to vary it over --values too"
     )
     land.add_argument(
         "--slice",
+        type=_slice,
         default=None,
         help="instead of the grid: a 2-D slice 'CENTER:AXIS1,AXIS2' around a goal name or five "
         "weights, e.g. 'redundancy:unq_R,syn' (values from --values)",
     )
-    land.add_argument("--out", type=Path, required=True, help="results file (netCDF)")
+    land.add_argument("--out", type=_results_path, required=True, help="results file (netCDF, .nc)")
     opt = sub.choices["optimise"]
-    opt.add_argument("--trials", type=int, default=200)
-    opt.add_argument("--sampler", default="tpe", choices=["tpe", "cmaes"])
+    opt.add_argument("--trials", type=_int_at_least(1), default=200, help="complete trials wanted")
+    opt.add_argument("--sampler", default="tpe", choices=["tpe", "cmaes"], help="Optuna sampler")
     opt.add_argument("--storage", default="sqlite:///goal_study.db", help="Optuna storage URL")
     opt.add_argument("--study", default="goal-capacity", help="study name")
     opt.add_argument("--seed", type=int, default=0, help="seed of the sampler")
+    return parser
+
+
+COMMANDS = {
+    "capacity": _capacity_command,
+    "baselines": _baselines_command,
+    "ceiling": _ceiling_command,
+    "landscape": _sweep_command,
+    "optimise": _sweep_command,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command in ("landscape", "optimise"):
-        return _sweep_command(args)
-    if args.command == "baselines":
-        from .hopfield import capacity_from_scan, get_rule  # noqa: PLC0415
-        from .runs import BASELINE_RULES, baseline_scan, run_baselines  # noqa: PLC0415
+    if args.command == "landscape" and args.res != "all":
+        try:
+            float(args.res)
+        except ValueError:
+            parser.error(f"argument --res: expected a number or 'all', got {args.res!r}")
+    from .backend import tune_allocator
 
-        names = BASELINE_RULES if args.rules is None else args.rules.replace(" ", "").split(",")
-        rules = {}
-        for name in names:
-            if name.startswith("infomorphic:"):
-                from .infomorphic import make_rule  # noqa: PLC0415
-
-                goal = _goal(name.split(":", 1)[1])
-                label = goal if isinstance(goal, str) else ",".join(f"{g:g}" for g in goal)
-                rules[f"G = {label} ({args.epochs} epochs)"] = make_rule(goal, epochs=args.epochs)
-            else:
-                rules[name] = get_rule(name)[1]
-        ds = run_baselines(
-            args.out,
-            rules,
-            args.neurons,
-            args.seeds,
-            _alphas(args.alphas),
-            mpf_steps=args.mpf_steps,
-            reuse=args.reuse,
-        )
-        for flip in (0.0, 0.1, 0.2):
-            ac = capacity_from_scan(baseline_scan(ds, flip))
-            text = ", ".join(
-                f"{r} {float(ac.sel(rule=r).mean()):.3f} +- {float(ac.sel(rule=r).std()):.3f}"
-                for r in ac.rule.values
-            )
-            print(f"alpha_c, {flip:.0%} of the cue flipped: {text}")
-        print(f"total {float(ds.seconds.sum()):.0f} s; saved {args.out}")
-    if args.command == "ceiling":
-        from .rules import cover_network_capacity  # noqa: PLC0415
-        from .runs import run_fixed_point_ceiling  # noqa: PLC0415
-
-        sizes = [int(n) for n in args.sizes.replace(" ", "").split(",") if n]
-        ds = run_fixed_point_ceiling(args.out, sizes, args.seeds, max_load=args.max_load)
-        for n in sizes:
-            ac = ds.alpha_c.sel(n_neurons=n)
-            print(
-                f"N = {n}: alpha_c = {float(ac.mean()):.3f} +- {float(ac.std()):.3f} (median "
-                f"{float(ac.median()):.3f}; Cover, P(all) = 0.5: "
-                f"{cover_network_capacity(n, 0.5):.3f})"
-            )
-        print(f"total {float(ds.seconds.sum()):.0f} s; saved {args.out}")
-    if args.command == "capacity":
-        from .hopfield import capacity_from_scan  # noqa: PLC0415
-        from .runs import run_capacity  # noqa: PLC0415
-
-        ds = run_capacity(
-            args.out,
-            _goal(args.goal),
-            args.neurons,
-            args.seeds,
-            _alphas(args.alphas),
-            epochs=args.epochs,
-            lr=args.lr,
-            w_teach=args.w_teach,
-            bins_r=args.bins,
-            dtype=args.dtype,
-        )
-        ac = capacity_from_scan(ds)
-        print(
-            f"alpha_c = {float(ac.mean()):.3f} +- {float(ac.std()):.3f} (mean +- sd over "
-            f"{ac.sizes['seed']} seeds); total {float(ds.seconds.sum()):.0f} s; saved {args.out}"
-        )
+    tune_allocator()  # this process only runs our kernels: keep freed memory in the heap
+    try:
+        return COMMANDS[args.command](args)
+    except (ValueError, TypeError, FileNotFoundError, BackendUnavailableError) as exc:
+        if args.debug:
+            raise
+        message = " ".join(str(exc).split())
+        parser.exit(2, f"{parser.prog} {args.command}: error: {message}\n")
+    except KeyboardInterrupt:
+        parser.exit(130, f"{parser.prog} {args.command}: interrupted; finished work is saved\n")
     return 0
 
 

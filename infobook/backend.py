@@ -70,7 +70,7 @@ def probe_cupy() -> tuple[ModuleType | None, str]:
         happened. The result is cached for the life of the process.
     """
     try:
-        import cupy  # noqa: PLC0415  (lazy by design)
+        import cupy
     except Exception as exc:  # ImportError, or a broken installation
         return None, f"CuPy is not importable ({type(exc).__name__}: {exc})"
     try:
@@ -88,13 +88,14 @@ def probe_cupy() -> tuple[ModuleType | None, str]:
     return cupy, f"CuPy probe kernel ran on {name}"
 
 
-def get_backend(name: str | None = None) -> Backend:
+def get_backend(name: str | Backend | None = None) -> Backend:
     """Choose the array back end.
 
     Parameters
     ----------
-    name : {"auto", "numpy", "cupy"} or None
-        ``None`` reads the environment variable ``INFOBOOK_BACKEND`` (default ``"auto"``).
+    name : {"auto", "numpy", "cupy"}, Backend or None
+        ``None`` reads the environment variable ``INFOBOOK_BACKEND`` (default ``"auto"``); a
+        :class:`Backend` already chosen is returned as it is.
 
     Raises
     ------
@@ -103,6 +104,8 @@ def get_backend(name: str | None = None) -> Backend:
     BackendUnavailableError
         For ``"cupy"`` when CuPy cannot run here; the message says why and how to fix it.
     """
+    if isinstance(name, Backend):
+        return name
     source = "argument"
     if name is None:
         name = os.environ.get(ENV_VAR, "auto") or "auto"
@@ -133,7 +136,7 @@ def array_namespace(*arrays: Any) -> ModuleType:
     """
     for a in arrays:
         if type(a).__module__.split(".")[0] == "cupy":
-            import cupy  # noqa: PLC0415
+            import cupy
 
             return cupy
     return np
@@ -156,14 +159,15 @@ def tune_allocator() -> str:
     about as much as the arithmetic itself. Raising the mmap and trim thresholds roughly halves
     the time of a training step on NumPy. The cost: the process keeps its peak heap.
 
-    Called by the training and scan functions; a no-op (with the reason returned) on other C
-    libraries or when the environment variable ``INFOBOOK_TUNE_MALLOC=0``.
+    It changes the whole process, so no library function calls it: the command line
+    (``python -m infobook``) and the benchmarks do, and a user's long-running script may. A no-op
+    (with the reason returned) on other C libraries or when ``INFOBOOK_TUNE_MALLOC=0``.
     """
     if os.environ.get("INFOBOOK_TUNE_MALLOC", "1") == "0":
         return "disabled by INFOBOOK_TUNE_MALLOC=0"
     try:
-        import ctypes  # noqa: PLC0415
-        import ctypes.util  # noqa: PLC0415
+        import ctypes
+        import ctypes.util
 
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         m_trim_threshold, m_top_pad, m_mmap_threshold = -1, -2, -3

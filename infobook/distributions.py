@@ -116,7 +116,7 @@ def to_dit(p: np.ndarray) -> Any:
 
     Zero cells are left out; outcomes are tuples of integer labels. Needs the optional ``dit``.
     """
-    import dit  # noqa: PLC0415  (optional dependency)
+    import dit
 
     p = np.asarray(p, dtype=float)
     idx = np.argwhere(p > 0)

@@ -22,8 +22,8 @@ same masking of empty cells; the histogram and logarithms are accumulated in flo
 the two paths agree to rounding (about 1e-15), in float32 to about 1e-6 relative
 (``tests/test_fused.py``).
 
-Numba is an ordinary dependency; without it :func:`available` is False and the array path runs.
-Compiled code is cached next to this module (first use compiles for a few seconds).
+Numba is an ordinary dependency of the package. Compiled code is cached next to this module
+(first use compiles for a few seconds).
 """
 
 from __future__ import annotations
@@ -31,15 +31,11 @@ from __future__ import annotations
 import math
 import threading
 
+import numba
 import numpy as np
 
-try:  # pragma: no cover - exercised by the environment, not by a branch of a test
-    import numba
-
-    _NUMBA_ERROR = ""
-except ImportError as exc:  # pragma: no cover
-    numba = None
-    _NUMBA_ERROR = f"numba cannot be imported ({exc})"
+from .neuron import NeuronModel, sigmoid
+from .pid import Goal
 
 LN2 = math.log(2.0)
 #: Networks are processed a few at a time, about this many (neuron, pattern) pairs per chunk, so
@@ -47,19 +43,7 @@ LN2 = math.log(2.0)
 CHUNK_ELEMENTS = 2**16
 
 
-def available() -> bool:
-    """True when the fused kernel can run (Numba is importable)."""
-    return numba is not None
-
-
-def why_unavailable() -> str:
-    """Empty when :func:`available`, else the reason."""
-    return _NUMBA_ERROR
-
-
 def _njit(fn):
-    if numba is None:  # pragma: no cover
-        return fn
     return numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract", "arcp"})(fn)
 
 
@@ -88,7 +72,7 @@ def _histogram(
     cell_of,
     args,
     offsets,
-):  # noqa: PLR0912, PLR0915
+):
     """Phase 1, per neuron: histogram, pmf at the populated cells and the arguments of every
     logarithm the goal and gradient need, packed one neuron after the other into ``args``.
 
@@ -204,7 +188,7 @@ def _histogram(
 @_njit
 def _goal_gradient(
     theta, pmf, cells, n_cells, rbins, n_rbins, cell_of, logs, offsets, nt, nr, coef, value, d_rec
-):  # noqa: PLR0912, PLR0915
+):
     """Phase 2, per neuron: the goal and dG/dR_{mu i} from phase 1's pmf and ``logs`` (the
     base-2 logarithms of its ``args``). Follows :func:`infobook.pid.pid_goal_gradient` term by
     term; only populated cells are visited (the others contribute nothing and get gradient 0).
@@ -379,13 +363,6 @@ def _goal_gradient(
                 d_rec[b, i, mu] = diff[cell_of[j, mu]] * inv_m * th * (1.0 - th)
 
 
-def node_weights(goal: np.ndarray) -> np.ndarray:
-    """Goal weights [unq1, unq2, red, syn, res] as weights of the lattice nodes
-    (c_red, c_1, c_2, c_12, gamma_res), as in :func:`infobook.pid.pid_goal_gradient`."""
-    g_unq1, g_unq2, g_red, g_syn, g_res = (float(x) for x in goal)
-    return np.array([g_red - g_unq1 - g_unq2 + g_syn, g_unq1 - g_syn, g_unq2 - g_syn, g_syn, g_res])
-
-
 _SCRATCH = threading.local()
 
 
@@ -411,19 +388,14 @@ def _scratch(neurons: int, m: int, nt: int, nr: int) -> tuple[np.ndarray, ...]:
 def goal_and_gradient(
     weights: np.ndarray,
     patterns: np.ndarray,
-    goal: np.ndarray,
-    *,
-    w_teach: float,
-    bins_t: int,
-    bins_r: int,
-    value_range: tuple[float, float],
+    goal: Goal,
+    model: NeuronModel,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The fused equivalent of :func:`infobook.infomorphic.goal_and_gradient` for NumPy arrays
-    (``goal``: five weights). Same shapes and dtypes in and out."""
-    from .infomorphic import sigmoid  # noqa: PLC0415  (infomorphic imports this module)
-
-    if numba is None:  # pragma: no cover
-        raise RuntimeError(f"the fused kernel needs Numba: {_NUMBA_ERROR}")
+    of a floating dtype. Same shapes and dtypes in and out."""
+    w_teach, bins_t, bins_r, value_range = (
+        model.w_teach, model.bins_t, model.bins_r, model.value_range
+    )  # fmt: skip
     dtype = weights.dtype
     m, n = patterns.shape[-2:]
     if weights.ndim < 2 or weights.shape[-2:] != (n, n):
@@ -435,7 +407,7 @@ def goal_and_gradient(
     size = int(np.prod(batch, dtype=int))
     w = np.ascontiguousarray(np.broadcast_to(weights, (*batch, n, n)).reshape(size, n, n))
     pats = np.ascontiguousarray(np.broadcast_to(patterns, (*batch, m, n)).reshape(size, m, n))
-    coef = node_weights(goal)
+    coef = np.array(goal.node_weights())
     value = np.empty((size, n))
     grad = np.empty((size, n, n), dtype=dtype)
     lo, hi = (float(v) for v in value_range)

@@ -24,13 +24,15 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from .backend import array_namespace, to_numpy
+from . import atoms
+from .backend import Backend, array_namespace, get_backend, to_numpy
 from .histogram import DEFAULT_RANGE, bin_index, joint_pmf
-from .hopfield import accuracy, hebbian_weights, loads_to_patterns, pattern_bank, recall
+from .hopfield import accuracy, loads_to_patterns, pattern_bank, recall
 from .pid import Atoms, sxpid
+from .rules import hebbian_weights
 
 #: Names of the five quantities in the figure, in the published goal order.
-PID_FIELDS = ("unq_T", "unq_R", "red", "syn", "res")
+PID_FIELDS = atoms.NEURON
 
 
 def hebbian_sources(patterns: Any, weights: Any | None = None) -> tuple[Any, Any, Any]:
@@ -67,15 +69,10 @@ def binned_neuron_pid(
     return sxpid(p, validate=False)
 
 
-def neuron_pid_profile(atoms: Atoms) -> dict[str, Any]:
-    """Average the per-neuron atoms over the neuron axis (last), named as in the figure."""
-    return {
-        "unq_T": atoms.unq1.mean(axis=-1),
-        "unq_R": atoms.unq2.mean(axis=-1),
-        "red": atoms.red.mean(axis=-1),
-        "syn": atoms.syn.mean(axis=-1),
-        "res": atoms.res.mean(axis=-1),
-    }
+def neuron_pid_profile(decomposition: Atoms) -> dict[str, Any]:
+    """Average the per-neuron atoms over the neuron axis (last), named as in the figure
+    (:func:`infobook.atoms.neuron_profile`)."""
+    return atoms.neuron_profile(decomposition)
 
 
 def hebbian_pid_scan(
@@ -86,21 +83,24 @@ def hebbian_pid_scan(
     bins_r: int = 60,
     value_range: tuple[float, float] = DEFAULT_RANGE,
     with_recall: bool = True,
-    xp: Any = np,
+    backend: str | Backend | None = None,
 ) -> Any:
     """Figure 1: the neuron-averaged PID of Hebbian networks across loads and seeds.
 
     Returns an ``xarray.Dataset`` with the five quantities of :data:`PID_FIELDS` and (with
-    ``with_recall``) the recall accuracy ``a_cos``, each with dims ``(alpha, seed)``.
+    ``with_recall``) the recall accuracy ``a_cos``, each with dims ``(alpha, seed)``. The
+    computation runs on ``backend`` (see :func:`infobook.backend.get_backend`); the patterns
+    move there once.
     """
-    import xarray as xr  # noqa: PLC0415
+    import xarray as xr
 
     seeds = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
     ms = loads_to_patterns(alphas, n_neurons)
-    bank = pattern_bank(seeds, int(ms.max()), n_neurons, dtype=np.float32)
+    xp = get_backend(backend).xp
+    bank = xp.asarray(pattern_bank(seeds, int(ms.max()), n_neurons, dtype=np.float32))
     data = {k: np.zeros((len(ms), len(seeds))) for k in (*PID_FIELDS, "a_cos")}
     for a, m in enumerate(ms):
-        pats = xp.asarray(bank[:, :m])
+        pats = bank[:, :m]
         w = hebbian_weights(pats)
         t, r, y = hebbian_sources(pats, w)
         atoms = binned_neuron_pid(
@@ -161,7 +161,7 @@ def hebbian_pid_exact(
 
 
 def hebbian_red_closed_form(n_neurons: int, n_patterns: int) -> float:
-    r"""SPEC's closed form of the exact redundancy (bits), for cross-checking
+    r"""The closed form of the exact redundancy (bits), for cross-checking
     :func:`hebbian_pid_exact`:
 
     .. math::

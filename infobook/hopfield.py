@@ -9,17 +9,24 @@ Convention for every learning rule of the book: the local field of neuron ``i`` 
 :math:`h_i = \sum_j W_{ij} s_j + b_i`, and recall updates :math:`s_i \leftarrow \mathrm{sign}(h_i)`.
 The value taken at a zero field is explicit (``zero_field``): ``-1`` as in the published code,
 ``+1``, or ``0`` for "keep the previous state".
+
+Weight rules, the Hebbian rule included, live in :mod:`infobook.rules`; ``hebbian_weights``,
+``hebbian``, ``get_rule`` and ``RULES`` are re-exported here for the chapters on Hebbian memory.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from .backend import array_namespace, to_numpy, tune_allocator
+from .backend import Backend, array_namespace, get_backend, to_numpy
+from .rules import RULES as RULES
+from .rules import Rule, get_rule
+from .rules import hebbian as hebbian
+from .rules import hebbian_weights as hebbian_weights
 
 #: Overlap threshold of the metric a_theta and of "stored" in the capacity scan.
 THETA = 0.95
@@ -83,29 +90,6 @@ def corrupt(patterns: Any, n_flips: int, seed: int | np.random.Generator = 0) ->
     flip = np.zeros(patterns.shape, dtype=bool)
     np.put_along_axis(flip, order[..., :n_flips], True, axis=-1)
     return xp.where(xp.asarray(flip), -patterns, patterns)
-
-
-# --------------------------------------------------------------------------- weights
-
-
-def hebbian_weights(patterns: Any, *, normalise: bool = False) -> Any:
-    r"""Hebbian weights :math:`W = \sum_\mu \xi^\mu \xi^{\mu T}` with zero diagonal.
-
-    ``patterns`` has shape ``(..., M, N)``; the result ``(..., N, N)``. With ``normalise`` the
-    weights are divided by N (recall does not change; fields do).
-    """
-    xp = array_namespace(patterns)
-    w = xp.swapaxes(patterns, -1, -2) @ patterns
-    n = patterns.shape[-1]
-    w = w * (1 - xp.eye(n, dtype=w.dtype))
-    return w / n if normalise else w
-
-
-def hebbian(patterns: Any) -> tuple[Any, Any]:
-    """The Hebbian rule in the book's rule convention: ``(weights, biases)``, biases zero."""
-    xp = array_namespace(patterns)
-    w = hebbian_weights(patterns)
-    return w, xp.zeros(w.shape[:-1], dtype=w.dtype)
 
 
 # --------------------------------------------------------------------------- dynamics
@@ -276,22 +260,6 @@ def accuracy(states: Any, patterns: Any, theta: float = THETA) -> tuple[Any, Any
 
 # --------------------------------------------------------------------------- rules and scans
 
-Rule = Callable[[Any], tuple[Any, Any]]
-
-
-def get_rule(rule: str | Rule) -> tuple[str, Rule]:
-    """A rule by name (see :data:`infobook.rules.RULES`) or a callable
-    ``patterns -> (weights, biases)``."""
-    if callable(rule):
-        return getattr(rule, "__name__", "custom"), rule
-    from .rules import RULES  # noqa: PLC0415  (rules builds on this module)
-
-    if rule not in RULES:
-        raise ValueError(
-            f"unknown learning rule {rule!r}; choose one of {sorted(RULES)} or pass a callable"
-        )
-    return rule, RULES[rule]
-
 
 def published_alphas() -> np.ndarray:
     """The published load grid alpha = 0.01, 0.06, ..., 2.01 (41 loads)."""
@@ -344,12 +312,15 @@ def capacity_scan(
     theta: float = THETA,
     dtype: Any = np.float32,
     progress: bool = False,
-    xp: Any = np,
+    backend: str | Backend | None = None,
 ) -> Any:
     """Recall accuracy of fresh networks over a grid of loads and seeds.
 
     For each rule and load ``alpha``, every seed's network stores the first ``M = round(alpha N)``
     patterns of its bank (:func:`pattern_bank`), and all seeds are trained and recalled at once.
+    ``backend`` (``"auto" | "numpy" | "cupy"``, a :class:`infobook.backend.Backend`, or None for
+    the environment's choice) says where: the patterns move there once, the results come back
+    as NumPy arrays; the attribute ``backend`` names the choice.
 
     Returns
     -------
@@ -358,18 +329,19 @@ def capacity_scan(
         number of patterns ``n_patterns(alpha)``. Use :func:`summarise` for medians and bands and
         :func:`capacity_from_scan` for alpha_c per seed.
     """
-    import xarray as xr  # noqa: PLC0415
-    from tqdm.auto import tqdm  # noqa: PLC0415
+    import xarray as xr
+    from tqdm.auto import tqdm
 
     _check_sizes(n_neurons=n_neurons)
-    tune_allocator()
+    chosen = get_backend(backend)
+    xp = chosen.xp
     if isinstance(rules, str) or callable(rules):
         rules = [rules]
     named = [get_rule(r) for r in rules]
     alphas = published_alphas() if alphas is None else np.asarray(alphas, dtype=float)
     seeds = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
     ms = loads_to_patterns(alphas, n_neurons)
-    bank = pattern_bank(seeds, int(ms.max()), n_neurons, bias=bias, dtype=dtype)
+    bank = xp.asarray(pattern_bank(seeds, int(ms.max()), n_neurons, bias=bias, dtype=dtype))
     out = {
         k: np.zeros((len(named), len(alphas), len(seeds))) for k in ("a_cos", "a_theta", "fixed")
     }
@@ -377,7 +349,7 @@ def capacity_scan(
     bar = tqdm(total=total, disable=not progress, desc="capacity scan")
     for r, (_, fn) in enumerate(named):
         for a, m in enumerate(ms):
-            pats = xp.asarray(bank[:, :m])
+            pats = bank[:, :m]
             res = measure_load(
                 fn, pats, n_flips=n_flips, seed=int(m), zero_field=zero_field, theta=theta
             )
@@ -392,7 +364,12 @@ def capacity_scan(
     )
     ds["n_patterns"] = ("alpha", ms)
     ds.attrs.update(
-        n_neurons=n_neurons, n_flips=n_flips, bias=bias, theta=theta, zero_field=zero_field
+        n_neurons=n_neurons,
+        n_flips=n_flips,
+        bias=bias,
+        theta=theta,
+        zero_field=zero_field,
+        backend=chosen.name,
     )
     return ds
 
@@ -482,7 +459,7 @@ def stability_scan(
     xarray.Dataset
         ``overlap`` with dims ``(alpha, seed, flip)`` and ``f_max`` with dims ``(alpha, seed)``.
     """
-    import xarray as xr  # noqa: PLC0415
+    import xarray as xr
 
     _, fn = get_rule(rule)
     seeds = list(range(seeds)) if isinstance(seeds, int) else list(seeds)

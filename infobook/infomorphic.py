@@ -1,7 +1,7 @@
 r"""Infomorphic Hopfield neurons: gradient ascent on a weighted sum of PID atoms.
 
-Introduced in the chapter :ref:`ch-infomorphic`. The model of Blümel et al. (2025), section 2 of
-the book's specification:
+Introduced in the chapter :ref:`ch-infomorphic`. The model of Blümel et al. (2025,
+arXiv:2511.02584), section 2; the neuron's fixed parts are in :mod:`infobook.neuron`:
 
 * neuron ``i`` has a teaching input :math:`T_i = w_T\,\xi_i` with a **fixed** weight
   :math:`w_T` (default 2.3) and a recurrent input :math:`R_i = \sum_{j \ne i} W_{ij} s_j` (zero
@@ -26,42 +26,135 @@ Default precision float32, as in the paper; float64 works the same way.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
-from . import fused
-from .backend import array_namespace, to_numpy, tune_allocator
-from .histogram import DEFAULT_RANGE, bin_index, joint_pmf
+from . import atoms, fused
+from .backend import array_namespace, to_numpy
+from .histogram import DEFAULT_RANGE
 from .hopfield import accuracy, recall
-from .pid import goal_vector, pid_goal_gradient, sxpid
+from .neuron import W_TEACH, NeuronModel, forward, initial_weights, off_diagonal, sigmoid
+from .pid import Goal, pid_goal_gradient, sxpid
 
-W_TEACH = 2.3
+__all__ = [
+    "Adam", "EPOCHS", "KERNELS", "LEARNING_RATE", "MAX_MEMORY", "NeuronModel", "TrainResult",
+    "Training", "W_TEACH", "checkpoints", "evaluate", "forward", "goal_and_gradient",
+    "initial_weights", "make_rule", "sigmoid", "step_memory", "train",
+]  # fmt: skip
+
 LEARNING_RATE = 0.05
 EPOCHS = 5000
 #: Default memory budget of one batched training step, in bytes (see :func:`step_memory`).
 MAX_MEMORY = 2 * 2**30
 #: Ways to compute a step: the array program (NumPy or CuPy; the reference), the fused CPU
-#: kernel of :mod:`infobook.fused`, or ``auto``: fused for NumPy arrays when Numba is present.
+#: kernel of :mod:`infobook.fused`, or ``auto``: fused for NumPy arrays, the array program for
+#: CuPy arrays.
 KERNELS = ("auto", "array", "fused")
+DTYPES = ("float32", "float64")
 
 
 def _use_fused(kernel: str, xp: Any) -> bool:
-    if kernel not in KERNELS:
-        raise ValueError(f"unknown kernel {kernel!r}; choose one of {', '.join(KERNELS)}")
     if kernel == "array":
         return False
-    on_numpy = xp is np
-    if kernel == "fused":
-        if not on_numpy:
-            raise ValueError(
-                "the fused kernel runs on NumPy arrays only; use kernel='array' on CuPy"
-            )
-        if not fused.available():
-            raise RuntimeError(f"kernel='fused' is not available: {fused.why_unavailable()}")
-        return True
-    return on_numpy and fused.available()
+    if kernel == "fused" and xp is not np:
+        raise ValueError("the fused kernel runs on NumPy arrays only; use kernel='array' on CuPy")
+    return xp is np
+
+
+def _positive_int(name: str, value: Any, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _positive_float(name: str, value: Any, *, allow_zero: bool = False) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+    if not np.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
+    return v
+
+
+@dataclass(frozen=True)
+class Training:
+    """The training recipe of infomorphic networks, validated once where it is made.
+
+    Attributes
+    ----------
+    epochs, lr
+        Number of full-batch Adam steps (default 5000) and learning rate (default 0.05).
+    w_teach, bins_t, bins_r, value_range
+        The neuron model (:class:`infobook.neuron.NeuronModel`): fixed teaching weight and
+        binning of T and R.
+    dtype
+        ``"float32"`` (default, as published) or ``"float64"``.
+    n_checkpoints
+        About this many log-spaced steps at which the history is recorded (and early stopping
+        is checked).
+    early_stop
+        Stop a network (freeze its weights) at the first checkpoint where it recalls every
+        pattern perfectly (a_cos = 1, teaching input off).
+    betas, eps, init_scale
+        Adam's moment decays and epsilon; scale of the initial weights.
+    max_memory
+        Memory budget in bytes of one batched step (default 2 GiB; None: no limit). A batch whose
+        step would need more (:func:`step_memory` per network) is trained in consecutive chunks
+        of networks; the networks are independent, so the result is the same.
+    kernel
+        ``"auto" | "array" | "fused"``: how each step is computed (see
+        :func:`goal_and_gradient`); the same networks either way.
+    """
+
+    epochs: int = EPOCHS
+    lr: float = LEARNING_RATE
+    w_teach: float = W_TEACH
+    bins_t: int = 2
+    bins_r: int = 60
+    value_range: tuple[float, float] = DEFAULT_RANGE
+    dtype: str = "float32"
+    n_checkpoints: int = 15
+    early_stop: bool = True
+    betas: tuple[float, float] = (0.9, 0.999)
+    eps: float = 1e-8
+    init_scale: float = 1e-3
+    max_memory: int | None = MAX_MEMORY
+    kernel: str = "auto"
+
+    def __post_init__(self) -> None:
+        put = object.__setattr__
+        put(self, "epochs", _positive_int("epochs", self.epochs))
+        put(self, "lr", _positive_float("the learning rate lr", self.lr))
+        put(self, "n_checkpoints", _positive_int("n_checkpoints", self.n_checkpoints))
+        put(self, "eps", _positive_float("eps", self.eps))
+        put(self, "init_scale", _positive_float("init_scale", self.init_scale, allow_zero=True))
+        put(self, "value_range", tuple(float(v) for v in self.value_range))
+        put(self, "w_teach", float(self.w_teach))
+        try:
+            dtype = str(np.dtype(self.dtype))
+        except TypeError:
+            dtype = str(self.dtype)
+        if dtype not in DTYPES:
+            raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
+        put(self, "dtype", dtype)
+        betas = tuple(float(b) for b in self.betas)
+        if len(betas) != 2 or not all(0 <= b < 1 for b in betas):
+            raise ValueError(f"betas must be two numbers in [0, 1), got {self.betas!r}")
+        put(self, "betas", betas)
+        if self.kernel not in KERNELS:
+            raise ValueError(f"unknown kernel {self.kernel!r}; choose one of {', '.join(KERNELS)}")
+        if self.max_memory is not None:
+            put(self, "max_memory", _positive_int("max_memory", self.max_memory))
+        _ = self.model  # validates the neuron model
+
+    @property
+    def model(self) -> NeuronModel:
+        """The neuron model of this recipe."""
+        return NeuronModel(self.w_teach, self.bins_t, self.bins_r, self.value_range)
 
 
 def step_memory(
@@ -79,78 +172,10 @@ def step_memory(
     return int(scale * (n_neurons * per_neuron + 40 * n_neurons * n_neurons))
 
 
-def sigmoid(x: Any) -> Any:
-    """Numerically stable logistic function."""
-    xp = array_namespace(x)
-    e = xp.exp(-xp.abs(x))  # never overflows
-    s = 1.0 / (1.0 + e)
-    neg = x < 0  # select by exact 0/1 products (much faster than ``where`` on NumPy)
-    return ((~neg) * s + neg * (e * s)).astype(x.dtype)
-
-
-def initial_weights(
-    n_neurons: int,
-    seed: int | np.random.Generator = 0,
-    *,
-    batch: tuple[int, ...] = (),
-    scale: float = 1e-3,
-    dtype: Any = np.float32,
-) -> np.ndarray:
-    """Weights uniform in :math:`\\pm\\,\\mathrm{scale}/\\sqrt{N}` with zero diagonal.
-
-    For a batch, network ``k`` (in C order over ``batch``) draws from
-    ``default_rng([seed, k])``, so a network's initial weights do not depend on the batch it
-    is trained in.
-    """
-    if isinstance(seed, np.random.Generator):
-        rngs = [seed] * int(np.prod(batch, dtype=int))
-    else:
-        rngs = [
-            np.random.default_rng([int(seed), k]) for k in range(int(np.prod(batch, dtype=int)))
-        ]
-    bound = scale / np.sqrt(n_neurons)
-    w = np.stack([r.uniform(-bound, bound, (n_neurons, n_neurons)) for r in rngs])
-    w = w.reshape(*batch, n_neurons, n_neurons)
-    w = w * (1 - np.eye(n_neurons))
-    return w.astype(dtype)
-
-
-@dataclass(frozen=True)
-class NeuronModel:
-    """Fixed settings of the infomorphic neuron (teaching weight and binning)."""
-
-    w_teach: float = W_TEACH
-    bins_t: int = 2
-    bins_r: int = 60
-    value_range: tuple[float, float] = DEFAULT_RANGE
-
-
-def forward(weights: Any, patterns: Any, model: NeuronModel = NeuronModel()) -> dict[str, Any]:
-    """Inputs, output probabilities, bins and per-neuron pmfs for the stored patterns.
-
-    Returns a dict with ``theta`` (..., M, N), ``t_index``/``r_index`` (..., M, N) and ``pmf``
-    (..., N, bins_t, bins_r, 2).
-    """
-    xp = array_namespace(weights, patterns)
-    n = patterns.shape[-1]
-    if weights.shape[-2:] != (n, n):
-        raise ValueError(
-            f"weights of shape {tuple(weights.shape)} do not fit patterns of {n} neurons; "
-            "expected (..., N, N)"
-        )
-    teach = model.w_teach * patterns
-    rec = patterns @ xp.swapaxes(weights, -1, -2)
-    theta = sigmoid(teach + rec)
-    t_index = bin_index(teach, model.bins_t, model.value_range)
-    r_index = bin_index(rec, model.bins_r, model.value_range)
-    pmf = joint_pmf(t_index, r_index, theta, model.bins_t, model.bins_r).astype(weights.dtype)
-    return {"theta": theta, "t_index": t_index, "r_index": r_index, "pmf": pmf}
-
-
 def goal_and_gradient(
     weights: Any,
     patterns: Any,
-    goal: str | Sequence[float] = "redundancy",
+    goal: Goal | str | Sequence[float] = "redundancy",
     *,
     w_teach: float = W_TEACH,
     bins_t: int = 2,
@@ -166,15 +191,15 @@ def goal_and_gradient(
         Recurrent weights (the diagonal is ignored and gets gradient 0).
     patterns : array (..., M, N) of +-1
         Stored patterns (the neurons' states while learning).
-    goal : str or 5 floats
+    goal : Goal, str or 5 floats
         A name of :data:`infobook.pid.NAMED_GOALS` or weights ``[unq_T, unq_R, red, syn, H_res]``.
     w_teach, bins_t, bins_r, value_range
-        The neuron model (see :class:`NeuronModel`).
+        The neuron model (see :class:`infobook.neuron.NeuronModel`).
     kernel : {"auto", "array", "fused"}
         ``"array"``: the array program below (NumPy or CuPy), the reference; ``"fused"``: the
         same mathematics in two compiled CPU passes over each neuron's populated cells
         (:mod:`infobook.fused`, NumPy only, several times faster); ``"auto"`` (default):
-        fused for NumPy arrays when Numba is installed, else the array program.
+        fused for NumPy arrays, the array program for CuPy arrays.
 
     Returns
     -------
@@ -183,22 +208,28 @@ def goal_and_gradient(
         :math:`\partial G_i / \partial W_{ij}` in row ``i`` (only :math:`G_i` depends on row ``i``,
         so this is also the gradient of :math:`\sum_i G_i`).
     """
+    goal = Goal.parse(goal)
+    model = NeuronModel(w_teach, bins_t, bins_r, tuple(value_range))
+    if kernel not in KERNELS:
+        raise ValueError(f"unknown kernel {kernel!r}; choose one of {', '.join(KERNELS)}")
     xp = array_namespace(weights, patterns)
-    if _use_fused(kernel, xp):
+    use_fused = _use_fused(kernel, xp)
+    if use_fused:  # the compiled kernel takes one floating dtype
         weights, patterns = np.asarray(weights), np.asarray(patterns)
         if weights.dtype.kind != "f":
             weights = weights.astype(np.float64)
         patterns = patterns.astype(weights.dtype, copy=False)
-        return fused.goal_and_gradient(
-            weights,
-            patterns,
-            goal_vector(goal),
-            w_teach=w_teach,
-            bins_t=bins_t,
-            bins_r=bins_r,
-            value_range=tuple(value_range),
-        )
-    model = NeuronModel(w_teach, bins_t, bins_r, tuple(value_range))
+    return _goal_and_gradient(weights, patterns, goal, model, use_fused)
+
+
+def _goal_and_gradient(
+    weights: Any, patterns: Any, goal: Goal, model: NeuronModel, use_fused: bool
+) -> tuple[Any, Any]:
+    """:func:`goal_and_gradient` for validated arguments (floating arrays of one dtype)."""
+    if use_fused:
+        return fused.goal_and_gradient(weights, patterns, goal, model)
+    xp = array_namespace(weights, patterns)
+    bins_t, bins_r = model.bins_t, model.bins_r
     fw = forward(weights, patterns, model)
     value, g = pid_goal_gradient(fw["pmf"], goal, validate=False)  # g: (..., N, nt, nr, 2)
     m = patterns.shape[-2]
@@ -208,7 +239,7 @@ def goal_and_gradient(
     theta = xp.swapaxes(fw["theta"], -1, -2)
     d_rec = d_theta * theta * (1 - theta)  # (..., N, M)
     grad = d_rec @ patterns  # (..., N, N): sum_mu d_rec[i, mu] xi[mu, j]
-    grad = grad * (1 - xp.eye(patterns.shape[-1], dtype=grad.dtype))
+    grad = grad * off_diagonal(patterns.shape[-1], grad.dtype, xp)
     return value.astype(weights.dtype), grad.astype(weights.dtype)
 
 
@@ -267,48 +298,62 @@ class TrainResult:
     stopped_at: np.ndarray | None = None
 
 
-def evaluate(weights: Any, patterns: Any, goal: Any, model: NeuronModel) -> dict[str, Any]:
-    """Goal, neuron-averaged atoms and recall accuracy of networks (teaching input off)."""
+def evaluate(
+    weights: Any, patterns: Any, goal: Goal | str | Sequence[float], model: NeuronModel
+) -> dict[str, Any]:
+    """Goal, neuron-averaged atoms (named as in :data:`infobook.atoms.NEURON`) and recall
+    accuracy of networks (teaching input off)."""
+    goal = Goal.parse(goal)
     fw = forward(weights, patterns, model)
-    atoms = sxpid(fw["pmf"], validate=False)
-    g = goal_vector(goal)
-    values = atoms.goal_vector_order()
-    total = sum(float(w) * a for w, a in zip(g, values, strict=True))
+    decomposition = sxpid(fw["pmf"], validate=False)
     xp = array_namespace(weights)
     res = recall(weights, patterns, xp.zeros(weights.shape[:-1], dtype=weights.dtype))
     a_cos, a_theta = accuracy(res.states, patterns)
     return {
-        "goal": total.mean(axis=-1),
-        "unq_T": atoms.unq1.mean(axis=-1),
-        "unq_R": atoms.unq2.mean(axis=-1),
-        "red": atoms.red.mean(axis=-1),
-        "syn": atoms.syn.mean(axis=-1),
-        "res": atoms.res.mean(axis=-1),
+        "goal": goal.of(decomposition).mean(axis=-1),
+        **atoms.neuron_profile(decomposition),
         "a_cos": a_cos,
         "a_theta": a_theta,
     }
 
 
+def _check_patterns(patterns: Any, dtype: str) -> Any:
+    """Patterns as a floating array of ``dtype`` of shape (..., M, N), every entry +-1."""
+    xp = array_namespace(patterns)
+    try:
+        arr = xp.asarray(patterns)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"patterns must be an array of +-1, got {type(patterns).__name__}") from exc
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"patterns must hold numbers +-1, got dtype {arr.dtype}")
+    if arr.ndim < 2:
+        raise ValueError(
+            f"patterns must have shape (..., M, N) (M patterns of N neurons), got shape "
+            f"{tuple(arr.shape)}; for one pattern use patterns[None, :]"
+        )
+    m, n = arr.shape[-2:]
+    if m < 1 or n < 2 or 0 in arr.shape:
+        raise ValueError(
+            f"patterns need at least one pattern of at least two neurons, got shape "
+            f"{tuple(arr.shape)}"
+        )
+    arr = arr.astype(dtype)
+    if not bool(xp.all(xp.abs(arr) == 1)):
+        raise ValueError(
+            "patterns must hold only +1 and -1 (for 0/1 patterns use 2 * x - 1); found other "
+            "values (or NaN)"
+        )
+    return arr
+
+
 def train(
     patterns: Any,
-    goal: str | Sequence[float] = "redundancy",
+    goal: Goal | str | Sequence[float] = "redundancy",
     *,
-    epochs: int = EPOCHS,
-    lr: float = LEARNING_RATE,
+    training: Training | None = None,
     seed: int = 0,
     initial: Any | None = None,
-    w_teach: float = W_TEACH,
-    bins_t: int = 2,
-    bins_r: int = 60,
-    value_range: tuple[float, float] = DEFAULT_RANGE,
-    dtype: Any = np.float32,
-    n_checkpoints: int = 15,
-    early_stop: bool = True,
-    betas: tuple[float, float] = (0.9, 0.999),
-    eps: float = 1e-8,
-    init_scale: float = 1e-3,
-    max_memory: int | None = MAX_MEMORY,
-    kernel: str = "auto",
+    **options: Any,
 ) -> TrainResult:
     """Train infomorphic networks by full-batch Adam ascent on the goal.
 
@@ -317,97 +362,94 @@ def train(
     patterns : array (..., M, N) of +-1
         Patterns to store; leading axes are independent networks trained together as one array
         program (NumPy or CuPy, following the array type).
-    goal : str or 5 floats
+    goal : Goal, str or 5 floats
         Name from :data:`infobook.pid.NAMED_GOALS` or weights ``[unq_T, unq_R, red, syn, H_res]``.
-    epochs, lr : int, float
-        Number of full-batch Adam steps (default 5000) and learning rate (default 0.05).
+    training : Training or None
+        The recipe, made once by the caller; or None to make it here from ``options``.
     seed : int
         Seed of the initial weights (:func:`initial_weights`), ignored when ``initial`` is given.
     initial : array (..., N, N) or None
         Explicit initial weights (the diagonal is set to 0).
-    w_teach, bins_t, bins_r, value_range
-        The neuron model: fixed teaching weight and binning of T and R.
-    dtype : numpy dtype
-        float32 (default, as published) or float64.
-    n_checkpoints : int
-        About this many log-spaced steps at which the history is recorded.
-    early_stop : bool
-        Stop a network (freeze its weights) at the first checkpoint where it recalls every
-        pattern perfectly (a_cos = 1, teaching input off).
-    betas, eps, init_scale
-        Adam's moment decays and epsilon; scale of the initial weights.
-    max_memory : int or None
-        Memory budget in bytes of one batched step (default 2 GiB; None: no limit). A batch whose
-        step would need more (:func:`step_memory` per network) is trained in consecutive chunks
-        of networks; the networks are independent, so the result is the same.
-    kernel : {"auto", "array", "fused"}
-        How each step is computed (see :func:`goal_and_gradient`); the same networks either way.
+    **options
+        The fields of :class:`Training` when ``training`` is None: ``epochs=5000, lr=0.05,
+        w_teach=2.3, bins_t=2, bins_r=60, value_range=(-20, 20), dtype="float32",
+        n_checkpoints=15, early_stop=True, betas=(0.9, 0.999), eps=1e-8, init_scale=1e-3,
+        max_memory=2 GiB, kernel="auto"``.
 
     Returns
     -------
     TrainResult
     """
-    tune_allocator()
+    if training is None:
+        try:
+            training = Training(**options)
+        except TypeError as exc:
+            names = ", ".join(Training.__dataclass_fields__)
+            raise TypeError(f"{exc}; the options of train() are {names}") from None
+    elif options:
+        raise TypeError(
+            f"give the recipe either as training=Training(...) or as options, not both "
+            f"(got training and {', '.join(sorted(options))})"
+        )
+    goal = Goal.parse(goal)
+    patterns = _check_patterns(patterns, training.dtype)
     xp = array_namespace(patterns)
-    patterns = xp.asarray(patterns, dtype=dtype)
     *batch, m, n = patterns.shape
-    model = NeuronModel(w_teach, bins_t, bins_r, tuple(value_range))
     if initial is None:
-        w = xp.asarray(initial_weights(n, seed, batch=tuple(batch), scale=init_scale, dtype=dtype))
+        w = xp.asarray(
+            initial_weights(
+                n, seed, batch=tuple(batch), scale=training.init_scale, dtype=training.dtype
+            )
+        )
     else:
-        w = xp.asarray(initial, dtype=dtype)
+        w = xp.asarray(initial, dtype=training.dtype)
         if w.shape != (*batch, n, n):
             raise ValueError(
                 f"initial weights of shape {tuple(w.shape)} do not fit patterns of shape "
                 f"{tuple(patterns.shape)}; expected {(*batch, n, n)}"
             )
-        w = w * (1 - xp.eye(n, dtype=w.dtype))
-    goal_vector(goal)  # validate early
-    _use_fused(kernel, xp)  # and the kernel
+        if not bool(xp.all(xp.isfinite(w))):
+            raise ValueError("initial weights must be finite")
+        w = w * off_diagonal(n, w.dtype, xp)
+    use_fused = _use_fused(training.kernel, xp)
+    return _train(patterns, goal, training, w, use_fused)
+
+
+def _train(patterns: Any, goal: Goal, training: Training, w: Any, use_fused: bool) -> TrainResult:
+    """:func:`train` for validated arguments: patterns and initial weights of the recipe's
+    dtype, of shapes (..., M, N) and (..., N, N)."""
+    xp = array_namespace(patterns)
+    *batch, m, n = patterns.shape
+    model = training.model
     size = int(np.prod(batch, dtype=int))
-    per_network = step_memory(n, m, bins_t, bins_r, dtype)
-    if max_memory is not None and size > 1 and size * per_network > max_memory:
-        chunk = max(1, int(max_memory // per_network))
-        kwargs = dict(
-            epochs=epochs,
-            lr=lr,
-            w_teach=w_teach,
-            bins_t=bins_t,
-            bins_r=bins_r,
-            value_range=value_range,
-            dtype=dtype,
-            n_checkpoints=n_checkpoints,
-            early_stop=early_stop,
-            betas=betas,
-            eps=eps,
-            max_memory=None,
-            kernel=kernel,
-        )
+    per_network = step_memory(n, m, model.bins_t, model.bins_r, training.dtype)
+    budget = training.max_memory
+    if budget is not None and size > 1 and size * per_network > budget:
+        chunk = max(1, int(budget // per_network))
+        whole = replace(training, max_memory=None)
         flat_p, flat_w = patterns.reshape(size, m, n), w.reshape(size, n, n)
         parts = [
-            train(flat_p[k : k + chunk], goal, initial=flat_w[k : k + chunk], **kwargs)
+            _train(flat_p[k : k + chunk], goal, whole, flat_w[k : k + chunk], use_fused)
             for k in range(0, size, chunk)
         ]
         return _merge(parts, tuple(batch), xp)
-    opt = Adam(lr, betas[0], betas[1], eps)
-    steps = checkpoints(epochs, n_checkpoints)
+    epochs = training.epochs
+    opt = Adam(training.lr, training.betas[0], training.betas[1], training.eps)
+    steps = checkpoints(epochs, training.n_checkpoints)
     active = xp.ones(tuple(batch), dtype=bool)
     stopped_at = np.full(tuple(batch), epochs, dtype=int)
     history: dict[str, list[np.ndarray]] = {}
     done = 0
-    kwargs = dict(
-        w_teach=w_teach, bins_t=bins_t, bins_r=bins_r, value_range=value_range, kernel=kernel
-    )
     for step in steps:
         # networks that stopped early are frozen: compute gradients for the active ones only
         ids = xp.nonzero(active.reshape(-1))[0]
-        every = int(ids.size) == int(np.prod(batch, dtype=int))
+        every = int(ids.size) == size
         for _ in range(int(step) - done):
             if every:
-                _, grad = goal_and_gradient(w, patterns, goal, **kwargs)
+                _, grad = _goal_and_gradient(w, patterns, goal, model, use_fused)
             else:
                 flat_w, flat_p = w.reshape(-1, n, n), patterns.reshape(-1, m, n)
-                _, sub = goal_and_gradient(flat_w[ids], flat_p[ids], goal, **kwargs)
+                _, sub = _goal_and_gradient(flat_w[ids], flat_p[ids], goal, model, use_fused)
                 grad = xp.zeros_like(flat_w)
                 grad[ids] = sub
                 grad = grad.reshape(w.shape)
@@ -416,7 +458,7 @@ def train(
         ev = evaluate(w, patterns, goal, model)
         for k, v in ev.items():
             history.setdefault(k, []).append(to_numpy(v))
-        if early_stop:
+        if training.early_stop:
             finished = (ev["a_cos"] >= 1.0) & active
             stopped_at = np.where(to_numpy(finished), done, stopped_at)
             active = active & ~finished
@@ -454,17 +496,17 @@ def _merge(parts: list[TrainResult], batch: tuple[int, ...], xp: Any) -> TrainRe
     )
 
 
-def make_rule(goal: str | Sequence[float] = "redundancy", **train_kwargs: Any):
+def make_rule(goal: Goal | str | Sequence[float] = "redundancy", **options: Any):
     """A learning rule ``patterns -> (weights, biases)`` for
-    :func:`infobook.hopfield.capacity_scan`, training infomorphic networks on ``goal`` (biases
-    zero: the teaching input is off at recall)."""
+    :func:`infobook.hopfield.capacity_scan`, training infomorphic networks on ``goal`` with the
+    recipe ``Training(**options)`` (biases zero: the teaching input is off at recall)."""
+    goal = Goal.parse(goal)
+    training = Training(**options)
 
     def rule(patterns: Any) -> tuple[Any, Any]:
-        res = train(patterns, goal, **train_kwargs)
+        res = train(patterns, goal, training=training)
         xp = array_namespace(res.weights)
         return res.weights, xp.zeros(res.weights.shape[:-1], dtype=res.weights.dtype)
 
-    rule.__name__ = (
-        goal if isinstance(goal, str) else "goal[" + ",".join(f"{g:g}" for g in goal) + "]"
-    )
+    rule.__name__ = goal.name if goal.name != "custom" else f"goal[{goal.label}]"
     return rule

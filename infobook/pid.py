@@ -26,17 +26,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
 
+from . import atoms as vocabulary
 from .backend import array_namespace
 
 LN2 = math.log(2.0)
 
 #: Order of the atoms in a goal vector, as published: [unq_T, unq_R, red, syn, H_res]
-#: with source 1 = the teaching input T and source 2 = the recurrent input R.
-GOAL_ATOMS: tuple[str, ...] = ("unq1", "unq2", "red", "syn", "res")
+#: with source 1 = the teaching input T and source 2 = the recurrent input R
+#: (:data:`infobook.atoms.GENERIC`).
+GOAL_ATOMS: tuple[str, ...] = vocabulary.GENERIC
 
 #: Named goals of the infomorphic chapters (weights in the order of :data:`GOAL_ATOMS`).
 NAMED_GOALS: dict[str, tuple[float, float, float, float, float]] = {
@@ -134,39 +137,84 @@ def validate_pmf(p: Any, *, tol: float = NORMALISATION_TOL) -> Any:
     return p
 
 
-def goal_vector(goal: str | Sequence[float] | Any) -> np.ndarray:
-    """Turn a goal name or a 5-vector into weights ``[unq1, unq2, red, syn, res]``.
+@dataclass(frozen=True)
+class Goal:
+    """A validated goal :math:`G = \\sum_k \\gamma_k \\, \\mathrm{atom}_k`.
 
-    Parameters
+    Made once at a public entry point by :meth:`parse` and passed down as it is: every function
+    that takes a goal accepts a :class:`Goal` and uses it unchanged.
+
+    Attributes
     ----------
-    goal : str or sequence of 5 floats
-        One of :data:`NAMED_GOALS` or five finite weights in the order of :data:`GOAL_ATOMS`.
-
-    Raises
-    ------
-    ValueError
-        For an unknown name, a vector that does not have five entries, or non-finite weights.
+    weights : tuple of 5 floats
+        :math:`\\gamma` in the order of :data:`GOAL_ATOMS` ``[unq1, unq2, red, syn, res]``.
+    name : str
+        The name in :data:`NAMED_GOALS`, or ``"custom"`` for weights given as numbers.
     """
-    if isinstance(goal, str):
-        key = goal.strip().lower()
-        if key not in NAMED_GOALS:
+
+    weights: tuple[float, float, float, float, float]
+    name: str = "custom"
+
+    @classmethod
+    def parse(cls, goal: Goal | str | Sequence[float] | Any) -> Goal:
+        """A goal from a name of :data:`NAMED_GOALS`, five finite weights, or a :class:`Goal`
+        (returned as it is).
+
+        Raises
+        ------
+        ValueError
+            For an unknown name, a vector that does not have five entries, or non-finite weights.
+        """
+        if isinstance(goal, Goal):
+            return goal
+        if isinstance(goal, str):
+            key = goal.strip().lower()
+            if key not in NAMED_GOALS:
+                raise ValueError(
+                    f"unknown goal {goal!r}; choose one of {sorted(NAMED_GOALS)} "
+                    "or give five weights [unq_T, unq_R, red, syn, res]"
+                )
+            return cls(tuple(float(x) for x in NAMED_GOALS[key]), key)
+        try:
+            g = np.asarray(goal, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"a goal must be a name or five numbers, got {goal!r}") from exc
+        if g.shape != (5,):
             raise ValueError(
-                f"unknown goal {goal!r}; choose one of {sorted(NAMED_GOALS)} "
-                "or give five weights [unq1, unq2, red, syn, res]"
+                "a goal vector needs exactly five weights [unq_T, unq_R, red, syn, res], "
+                f"got shape {g.shape}"
             )
-        return np.asarray(NAMED_GOALS[key], dtype=np.float64)
-    try:
-        g = np.asarray(goal, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"a goal must be a name or five numbers, got {goal!r}") from exc
-    if g.shape != (5,):
-        raise ValueError(
-            "a goal vector needs exactly five weights [unq1, unq2, red, syn, res], "
-            f"got shape {g.shape}"
-        )
-    if not np.all(np.isfinite(g)):
-        raise ValueError(f"goal weights must be finite, got {g.tolist()}")
-    return g
+        if not np.all(np.isfinite(g)):
+            raise ValueError(f"goal weights must be finite, got {g.tolist()}")
+        return cls(tuple(float(x) for x in g))
+
+    @property
+    def vector(self) -> np.ndarray:
+        """The weights as a float64 array."""
+        return np.asarray(self.weights, dtype=np.float64)
+
+    @property
+    def label(self) -> str:
+        """The name, or the weights ``unq_T,unq_R,red,syn,res`` of a custom goal."""
+        if self.name != "custom":
+            return self.name
+        return ",".join(f"{w:g}" for w in self.weights)
+
+    def node_weights(self) -> tuple[float, float, float, float, float]:
+        """The goal as weights of the lattice nodes and the residual,
+        ``(c_red, c_1, c_2, c_12, gamma_res)`` (see :func:`pid_goal_gradient`)."""
+        g_unq1, g_unq2, g_red, g_syn, g_res = self.weights
+        return (g_red - g_unq1 - g_unq2 + g_syn, g_unq1 - g_syn, g_unq2 - g_syn, g_syn, g_res)
+
+    def of(self, atoms: Atoms) -> Any:
+        """The value of the goal for decomposed ``atoms`` (any batch shape)."""
+        values = atoms.goal_vector_order()
+        return sum(w * a for w, a in zip(self.weights, values, strict=True))
+
+
+def goal_vector(goal: Goal | str | Sequence[float] | Any) -> np.ndarray:
+    """The weights ``[unq1, unq2, red, syn, res]`` of a goal (see :meth:`Goal.parse`)."""
+    return Goal.parse(goal).vector
 
 
 # --------------------------------------------------------------------------- core
@@ -409,18 +457,17 @@ def sxpid_parts(p: Any, *, validate: bool = True) -> tuple[LatticeAtoms, Lattice
 # --------------------------------------------------------------------------- goals and gradients
 
 
-def pid_goal(p: Any, goal: str | Sequence[float], *, validate: bool = True) -> Any:
+def pid_goal(p: Any, goal: Goal | str | Sequence[float], *, validate: bool = True) -> Any:
     """The goal :math:`G = \\sum_k \\gamma_k \\, \\mathrm{atom}_k` of the pmf ``p`` (batch shape).
 
-    ``goal`` is a name from :data:`NAMED_GOALS` or five weights ``[unq1, unq2, red, syn, res]``.
+    ``goal`` is a :class:`Goal`, a name from :data:`NAMED_GOALS` or five weights
+    ``[unq1, unq2, red, syn, res]``.
     """
-    g = goal_vector(goal)
-    atoms = sxpid(p, validate=validate).goal_vector_order()
-    return sum(float(w) * a for w, a in zip(g, atoms, strict=True))
+    return Goal.parse(goal).of(sxpid(p, validate=validate))
 
 
 def pid_goal_gradient(
-    p: Any, goal: str | Sequence[float], *, validate: bool = True
+    p: Any, goal: Goal | str | Sequence[float], *, validate: bool = True
 ) -> tuple[Any, Any]:
     r"""The goal :math:`G(p)` and its exact gradient :math:`\partial G / \partial p`.
 
@@ -451,15 +498,10 @@ def pid_goal_gradient(
     (value, gradient)
         ``value`` of the batch shape and ``gradient`` of the shape of ``p``.
     """
-    g = goal_vector(goal)
+    c_red, c_1, c_2, c_12, g_res = Goal.parse(goal).node_weights()
     xp, p = _prepare(p, validate)
     m = _marginals(xp, p)
     n = _node_averages(xp, m)
-    g_unq1, g_unq2, g_red, g_syn, g_res = (float(x) for x in g)
-    c_red = g_red - g_unq1 - g_unq2 + g_syn
-    c_1 = g_unq1 - g_syn
-    c_2 = g_unq2 - g_syn
-    c_12 = g_syn
     value = c_red * n.red + c_1 * n.i1 + c_2 * n.i2 + c_12 * n.i12 + g_res * n.res
 
     # Collect every term of the gradient (bits) on the smallest shape it lives on, then add the

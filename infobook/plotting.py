@@ -1,4 +1,4 @@
-"""The book's figure style and the fixed colour of every PID atom.
+"""The book's figure style, the fixed colour of every PID atom, and shared figure helpers.
 
 Introduced in the chapter :ref:`ch-pid`; every chapter calls :func:`use_style` once.
 """
@@ -8,29 +8,22 @@ from __future__ import annotations
 from importlib import resources
 from typing import Any
 
-#: One colour per PID atom, used for that atom in every figure of the book.
-ATOM_COLORS: dict[str, str] = {
-    "red": "#d62728",
-    "unq1": "#1f77b4",
-    "unq2": "#2ca02c",
-    "syn": "#9467bd",
-    "res": "#7f7f7f",
-}
+from . import atoms
 
-#: Display labels of the atoms (source 1 = teaching input T, source 2 = recurrent input R in
-#: the Hopfield chapters; generic S1, S2 in the chapter on PID).
-ATOM_LABELS: dict[str, str] = {
-    "red": "redundancy",
-    "unq1": "unique $S_1$",
-    "unq2": "unique $S_2$",
-    "syn": "synergy",
-    "res": "residual $H(Y|S_1,S_2)$",
-}
+#: One colour per PID atom, used for that atom in every figure of the book, under both names
+#: of :mod:`infobook.atoms` (``unq1`` and ``unq_T`` share a colour).
+ATOM_COLORS: dict[str, str] = atoms.COLORS
+
+#: Display labels of the atoms: generic sources S1, S2 (``unq1``, ``unq2``) in the chapter on
+#: PID, the teaching input T and recurrent input R (``unq_T``, ``unq_R``) in the Hopfield
+#: chapters (:data:`infobook.atoms.LABELS`; :data:`infobook.atoms.NEURON_LABELS` names the
+#: residual with T and R).
+ATOM_LABELS: dict[str, str] = atoms.LABELS
 
 
 def use_style() -> None:
     """Apply the book's matplotlib style (``infobook.mplstyle``)."""
-    import matplotlib.pyplot as plt  # noqa: PLC0415
+    import matplotlib.pyplot as plt
 
     with resources.as_file(resources.files("infobook") / "infobook.mplstyle") as path:
         plt.style.use(str(path))
@@ -52,3 +45,60 @@ def atom_bar(
     if title:
         ax.set_title(title)
     return bars
+
+
+def band(
+    ax: Any,
+    x: Any,
+    values: Any,
+    *,
+    label: str | None = None,
+    color: Any = None,
+    alpha: float = 0.2,
+    dim: str = "seed",
+    **line_kwargs: Any,
+) -> tuple[Any, Any]:
+    """Draw the median of ``values`` over ``dim`` as a line, with its central 90 % band shaded.
+
+    The band runs from the 5 % to the 95 % quantile over ``dim``, the book's way of showing the
+    spread of a curve over independent networks (the seeds); it takes the colour of the line and
+    no legend entry. Introduced in the chapter :ref:`ch-hopfield`.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    x : array_like
+        Positions on the horizontal axis (the loads, say), one per point of the curve.
+    values : xarray.DataArray or xarray.Dataset
+        The values, with a dimension ``dim`` to summarise over; or the summary returned by
+        ``infobook.hopfield.summarise`` (variables ``median``, ``q05`` and ``q95``).
+    label : str, optional
+        Legend label of the median line.
+    color : optional
+        Colour of the line and the band; by default the next colour of the axes' cycle.
+    alpha : float
+        Opacity of the band.
+    dim : str
+        Dimension of ``values`` that the median and the quantiles run over (unused for a
+        summary).
+    **line_kwargs
+        Further arguments of the median line (``marker``, ``ms``, ``ls``, ...).
+
+    Returns
+    -------
+    line : matplotlib.lines.Line2D
+        The median line.
+    shade : matplotlib.collections.PolyCollection
+        The band.
+    """
+    if hasattr(values, "data_vars"):  # the summary of infobook.hopfield.summarise
+        median, low, high = values["median"], values["q05"], values["q95"]
+    else:
+        median = values.median(dim)
+        low, high = values.quantile(0.05, dim), values.quantile(0.95, dim)
+    (line,) = ax.plot(x, median, color=color, label=label, **line_kwargs)
+    shade = ax.fill_between(
+        x, low, high, color=line.get_color() if color is None else color, alpha=alpha
+    )
+    return line, shade

@@ -32,19 +32,36 @@ from typing import Any
 import numpy as np
 
 from .backend import array_namespace
-from .hopfield import hebbian
+from .neuron import zero_diagonal as _zero_diag
 
+#: A learning rule: patterns (..., M, N) -> (weights (..., N, N), biases (..., N)).
 Rule = Callable[[Any], tuple[Any, Any]]
-
-
-def _zero_diag(w: Any) -> Any:
-    xp = array_namespace(w)
-    return w * (1 - xp.eye(w.shape[-1], dtype=w.dtype))
 
 
 def _no_bias(w: Any) -> Any:
     xp = array_namespace(w)
     return xp.zeros(w.shape[:-1], dtype=w.dtype)
+
+
+def hebbian_weights(patterns: Any, *, normalise: bool = False) -> Any:
+    r"""Hebbian weights :math:`W = \sum_\mu \xi^\mu \xi^{\mu T}` with zero diagonal.
+
+    ``patterns`` has shape ``(..., M, N)``; the result ``(..., N, N)``. With ``normalise`` the
+    weights are divided by N (recall does not change; fields do). Introduced in the chapter
+    :ref:`ch-hopfield`.
+    """
+    xp = array_namespace(patterns)
+    w = xp.swapaxes(patterns, -1, -2) @ patterns
+    n = patterns.shape[-1]
+    w = w * (1 - xp.eye(n, dtype=w.dtype))
+    return w / n if normalise else w
+
+
+def hebbian(patterns: Any) -> tuple[Any, Any]:
+    """The Hebbian rule in the book's rule convention: ``(weights, biases)``, biases zero."""
+    xp = array_namespace(patterns)
+    w = hebbian_weights(patterns)
+    return w, xp.zeros(w.shape[:-1], dtype=w.dtype)
 
 
 def pseudo_inverse(patterns: Any) -> tuple[Any, Any]:
@@ -254,7 +271,7 @@ def _per_neuron(patterns: Any, solve: Callable[[np.ndarray], np.ndarray]) -> tup
     """Weights from ``solve(inputs)``, one neuron at a time on the CPU: ``inputs`` holds the rows
     :math:`\\xi_i^\\mu \\xi^\\mu_{-i}` (M, N - 1) of neuron i (its own column removed), and
     ``solve`` returns the neuron's N - 1 weights. Same shapes, dtype and backend as the patterns."""
-    from .backend import to_numpy  # noqa: PLC0415
+    from .backend import to_numpy
 
     pats = to_numpy(patterns).astype(float)
     *batch, m, n = pats.shape
@@ -270,7 +287,7 @@ def _per_neuron(patterns: Any, solve: Callable[[np.ndarray], np.ndarray]) -> tup
 
 def _least_slack(inputs: np.ndarray) -> np.ndarray:
     """Weights of the linear program min sum(s) s.t. inputs @ w >= 1 - s, s >= 0 (HiGHS)."""
-    from scipy.optimize import linprog  # noqa: PLC0415
+    from scipy.optimize import linprog
 
     m, d = inputs.shape
     cost = np.concatenate([np.zeros(d), np.ones(m)])
@@ -301,7 +318,7 @@ def _max_stability_neuron(inputs: np.ndarray) -> np.ndarray | None:
     no such weights exist (Lawson and Hanson 1974, ch. 23). Lawson and Hanson's active-set NNLS
     ends after finitely many steps, so the result is exact up to rounding, however small the
     margin. ``u / (1 - 1^T u)`` are the embedding strengths (Lagrange multipliers)."""
-    from scipy.optimize import nnls  # noqa: PLC0415
+    from scipy.optimize import nnls
 
     m, d = inputs.shape
     e = np.vstack([inputs.T, np.ones((1, m))])
@@ -373,7 +390,7 @@ def fixed_point_capacity(bank: Any) -> np.ndarray:
     (:func:`cover_network_capacity`); the book's recall criterion (:math:`a_{\cos} \ge 0.95`)
     tolerates a few wrong bits and so can lie a load step above it. Runs on the CPU.
     """
-    from .backend import to_numpy  # noqa: PLC0415
+    from .backend import to_numpy
 
     pats = to_numpy(bank).astype(float)
     *batch, m_max, n = pats.shape
@@ -418,6 +435,18 @@ RULES: dict[str, Rule] = {
 }
 
 
+def get_rule(rule: str | Rule) -> tuple[str, Rule]:
+    """A rule by name (see :data:`RULES`) or a callable ``patterns -> (weights, biases)``,
+    with its name."""
+    if callable(rule):
+        return getattr(rule, "__name__", "custom"), rule
+    if rule not in RULES:
+        raise ValueError(
+            f"unknown learning rule {rule!r}; choose one of {sorted(RULES)} or pass a callable"
+        )
+    return rule, RULES[rule]
+
+
 # --------------------------------------------------------------------------- theory
 
 
@@ -425,7 +454,7 @@ def cover_separable_probability(n_patterns: int, n_inputs: int) -> float:
     r"""Cover's counting: the probability that ``n_patterns`` random points in general position
     in ``n_inputs`` dimensions, labelled at random, are linearly separable by a hyperplane through
     the origin, :math:`C(M, D) / 2^M` with :math:`C(M, D) = 2 \sum_{k<D} \binom{M-1}{k}`."""
-    from scipy import stats  # noqa: PLC0415
+    from scipy import stats
 
     if n_patterns <= n_inputs:
         return 1.0
@@ -448,7 +477,7 @@ def cover_network_capacity(n_neurons: int, probability: float = 0.5) -> float:
 def gardner_capacity(kappa: float) -> float:
     r"""Gardner's capacity for unbiased patterns at stability margin :math:`\kappa`:
     :math:`\alpha_c(\kappa) = 1 / \int_{-\kappa}^\infty Dt\, (t + \kappa)^2` (2 at kappa = 0)."""
-    from scipy import integrate, stats  # noqa: PLC0415
+    from scipy import integrate, stats
 
     val, _ = integrate.quad(lambda t: stats.norm.pdf(t) * (t + kappa) ** 2, -kappa, np.inf)
     return 1.0 / val

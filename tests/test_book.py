@@ -1,5 +1,7 @@
 """The book pipeline: chapter execution with papermill and the checks of the built site."""
 
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -28,11 +30,25 @@ def test_toc_lists_every_chapter_once():
         assert (ROOT / f"{doc}.md").is_file(), doc
 
 
+def test_command_line_lists_the_chapters_in_toc_order():
+    out = subprocess.run(
+        [sys.executable, "-m", "infobook.book", "list"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.split() == chapters(ROOT)
+    numbers = [name.split("_")[0] for name in chapters(ROOT)]
+    assert numbers == sorted(numbers), "chapter files are numbered in the order of _toc.yml"
+
+
 def test_unknown_chapter_names_the_chapters():
     with pytest.raises(FileNotFoundError, match="01_pid"):
         chapter_source(ROOT, "99_nothing")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", chapters(ROOT))
 def test_chapter_executes_at_ci_scale_without_errors(tmp_path, name):
     """Notebook tier: each chapter runs top to bottom through papermill at its CI parameters

@@ -3,12 +3,9 @@
 import numpy as np
 import pytest
 
-from infobook import fused
 from infobook import hopfield as hf
 from infobook import infomorphic as im
 from infobook.pid import NAMED_GOALS
-
-pytestmark = pytest.mark.skipif(not fused.available(), reason=fused.why_unavailable())
 
 GOALS = [*NAMED_GOALS, [0.3, -0.7, 0.9, 0.2, -0.4], [-1.0, 1.0, -0.5, 0.8, 0.6]]
 

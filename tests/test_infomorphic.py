@@ -1,14 +1,11 @@
 """Infomorphic neurons: exact gradient, Adam, batched training, named goals, resumable runs."""
 
-import json
-
 import numpy as np
 import pytest
 
 from infobook import hopfield as hf
 from infobook import infomorphic as im
 from infobook.pid import NAMED_GOALS, sxpid
-from infobook.runs import load_results, run_capacity
 
 
 def random_weights(n, seed, scale=2.0, batch=()):
@@ -83,13 +80,6 @@ def test_adam_matches_the_textbook_update():
     np.testing.assert_allclose(w2, x)
 
 
-def test_initial_weights_do_not_depend_on_the_batch():
-    a = im.initial_weights(20, 3, batch=(4,))
-    assert a.shape == (4, 20, 20) and np.all(np.diagonal(a, axis1=1, axis2=2) == 0)
-    assert np.abs(a).max() <= 1e-3 / np.sqrt(20)
-    np.testing.assert_array_equal(im.initial_weights(20, 3, batch=(2,)), a[:2])
-
-
 def test_training_stores_patterns_well_above_hebbian_capacity():
     # N = 50 at alpha = 0.8: Hebbian networks fail, redundancy maximisation succeeds
     p = hf.random_patterns(40, 50, seed=0, batch=(2,), dtype=np.float32)
@@ -131,41 +121,6 @@ def test_bad_input():
         im.train(p, initial=np.zeros((9, 9)))
     with pytest.raises(ValueError, match="do not fit"):
         im.goal_and_gradient(np.zeros((3, 3)), p)
-
-
-def small_run(path, **kwargs):
-    return run_capacity(
-        path, "redundancy", 20, 2, [0.5, 1.0, 1.5], epochs=30, progress=False, **kwargs
-    )
-
-
-def test_run_resumes_without_recomputing_and_never_corrupts(tmp_path):
-    out = tmp_path / "run.nc"
-    seen = []
-
-    class Stop(Exception):
-        pass
-
-    def interrupt_after_first(alpha):
-        seen.append(alpha)
-        if len(seen) == 1:
-            raise Stop
-
-    with pytest.raises(Stop):
-        small_run(out, on_load_done=interrupt_after_first)
-    partial = load_results(out)  # readable after the interruption
-    assert partial.done.values.tolist() == [1, 0, 0]
-    computed = []
-    full = small_run(out, on_load_done=computed.append)
-    assert computed == [1.0, 1.5]
-    history = json.loads(full.attrs["provenance"])  # one entry per invocation that added loads
-    assert len(history) == 2 and {"command", "commit", "machine", "utc"} <= set(history[0])
-    np.testing.assert_array_equal(full.a_cos.sel(alpha=0.5), partial.a_cos.sel(alpha=0.5))
-    fresh = small_run(tmp_path / "fresh.nc")
-    np.testing.assert_array_equal(full.a_cos.values, fresh.a_cos.values)
-    with pytest.raises(ValueError, match="other settings"):
-        run_capacity(out, "redundancy", 20, 2, [0.5], epochs=31, progress=False)
-    assert not list(tmp_path.glob(".*.tmp"))
 
 
 def test_batched_training_with_early_stops_equals_single_networks():

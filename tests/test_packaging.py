@@ -103,3 +103,41 @@ def test_chapter_code_cells_are_lint_clean(tmp_path):
         text=True,
     )
     assert out.returncode == 0, out.stdout
+
+
+def test_config_files_name_modules_and_package_data_that_exist():
+    """The Sphinx extensions of ``_config.yml``, the ``python -m`` modules of the Makefile and the
+    package data of ``pyproject.toml`` exist where those files say (the build tooling lives in
+    ``infobook.book``)."""
+    import importlib.util
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    ours = [e for e in config["sphinx"]["extra_extensions"] if e.startswith("infobook")]
+    assert ours, "the book's own Sphinx extension is not listed in _config.yml"
+    modules = ours + re.findall(r"-m (infobook[\w.]*)", (ROOT / "Makefile").read_text())
+    for module in modules:
+        assert importlib.util.find_spec(module) is not None, f"no module {module}"
+    for package, patterns in pyproject()["tool"]["setuptools"]["package-data"].items():
+        folder = ROOT.joinpath(*package.split("."))
+        for pattern in patterns:
+            assert list(folder.glob(pattern)), f"{package}: nothing matches {pattern!r}"
+
+
+def test_chapter_code_reads_published_capacities_from_the_module():
+    """Code cells take the published capacities from ``infobook.published``, never as typed
+    literals (prose may quote them). The Hebbian 0.14 is left out: it is also an ordinary load."""
+    import jupytext
+
+    from infobook import published
+
+    values = {v for k, v in published.CAPACITY.items() if k != "hebbian"}
+    values.add(published.HEBBIAN_ASYMPTOTIC)
+    numbers = "|".join(re.escape(repr(v)) for v in sorted(values))
+    literal = re.compile(rf"(?<![\w.])({numbers})0*(?!\d)")
+    for name in chapters(ROOT):
+        nb = jupytext.read(ROOT / "book" / f"{name}.md")
+        for cell in nb.cells:
+            if cell.cell_type != "code" or "parameters" in cell.metadata.get("tags", []):
+                continue
+            found = literal.findall(cell.source)
+            assert not found, f"{name}: published values {found} typed in a code cell"

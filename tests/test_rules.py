@@ -175,118 +175,6 @@ def test_mpf_learns_to_store_patterns():
     assert np.all(hf.accuracy(res.states, p)[0] == 1.0)
 
 
-def small_baselines(path, **kwargs):
-    from infobook.runs import run_baselines
-
-    return run_baselines(
-        path, ["hebbian", "krauth_mezard"], 24, 3, [0.1, 0.5, 1.0], progress=False, **kwargs
-    )
-
-
-def test_baseline_run_agrees_with_the_scan_and_resumes(tmp_path):
-    from infobook.runs import baseline_f_max, baseline_scan, load_results
-
-    class Stop(Exception):
-        pass
-
-    seen = []
-
-    def interrupt_after_two(rule, alpha):
-        seen.append((rule, alpha))
-        if len(seen) == 2:
-            raise Stop
-
-    out = tmp_path / "baselines.nc"
-    with pytest.raises(Stop):
-        small_baselines(out, on_load_done=interrupt_after_two)
-    assert int(load_results(out).done.sum()) == 2  # readable after the interruption
-    computed = []
-    full = small_baselines(out, on_load_done=lambda r, a: computed.append((r, a)))
-    assert len(computed) == 4 and set(computed).isdisjoint(seen)
-    fresh = small_baselines(tmp_path / "fresh.nc")
-    np.testing.assert_array_equal(full.a_cos.values, fresh.a_cos.values)
-    # the clean cue equals the capacity scan of the same rules, seeds and loads
-    scan = hf.capacity_scan(["hebbian", "krauth_mezard"], 24, [0.1, 0.5, 1.0], 3, dtype=np.float64)
-    np.testing.assert_allclose(baseline_scan(full).a_cos.values, scan.a_cos.values)
-    # f_max equals the stability scan's on the same flip grid and cue seeds
-    stab = hf.stability_scan("krauth_mezard", 24, [0.1, 0.5, 1.0], 3, dtype=np.float64)
-    np.testing.assert_allclose(
-        baseline_f_max(full).sel(rule="krauth_mezard").values, stab.f_max.values
-    )
-    with pytest.raises(ValueError, match="other settings"):
-        small_baselines(out, mpf_steps=10)
-    from infobook.runs import run_baselines
-
-    with pytest.raises(ValueError, match="unknown learning rule"):
-        run_baselines(tmp_path / "x.nc", ["nonsense"], 24, 3, [0.1], progress=False)
-    assert not (tmp_path / "x.nc").exists()
-
-
-def test_baseline_runs_split_over_loads_merge_into_the_single_run(tmp_path):
-    from infobook.runs import load_results, merge_baselines, run_baselines
-
-    def run(path, alphas):
-        return run_baselines(path, ["hebbian", "pseudo_inverse"], 20, 2, alphas, progress=False)
-
-    whole = run(tmp_path / "whole.nc", [0.1, 0.3, 0.5, 0.7])
-    run(tmp_path / "low.nc", [0.1, 0.3, 0.5, 0.7])  # the target grid, interrupted below
-    low = load_results(tmp_path / "low.nc").load()
-    low["done"].loc[{"alpha": [0.5, 0.7]}] = 0  # as if stopped after the first two loads
-    low["a_cos"].loc[{"alpha": [0.5, 0.7]}] = np.nan
-    from infobook.runs import save_atomic
-
-    save_atomic(low, tmp_path / "low.nc")
-    run(tmp_path / "high.nc", [0.5, 0.7])  # the other loads in a second process
-    merged = merge_baselines(tmp_path / "low.nc", tmp_path / "high.nc")
-    assert int(merged.done.sum()) == 8
-    np.testing.assert_array_equal(merged.a_cos.values, whole.a_cos.values)
-    assert load_results(tmp_path / "low.nc").done.sum() == 8  # saved
-    prov = load_results(tmp_path / "low.nc").attrs["provenance"]
-    assert "merged_from" in prov and "high.nc" in prov
-    # a run with other settings is refused
-    run_baselines(tmp_path / "other.nc", ["hebbian"], 20, 3, [0.1], progress=False)
-    with pytest.raises(ValueError, match="other settings"):
-        merge_baselines(tmp_path / "low.nc", tmp_path / "other.nc")
-
-
-def test_baseline_run_reuses_the_finished_entries_of_other_files(tmp_path):
-    """Rules run as processes of their own, each into its own file, feed one run: their entries
-    are taken, not computed, a later file's before an earlier one's."""
-    from infobook.runs import run_baselines
-
-    def run(path, rules, alphas=(0.1, 0.5), **kw):
-        return run_baselines(path, rules, 20, 2, list(alphas), progress=False, **kw)
-
-    whole = run(tmp_path / "whole.nc", ["hebbian", "storkey", "pseudo_inverse"])
-    run(tmp_path / "a.nc", ["hebbian", "storkey"])
-    b = run(tmp_path / "b.nc", ["storkey"], alphas=(0.5,))
-    b_val = float(b.a_cos.sel(rule="storkey", alpha=0.5, flip=0.0, seed=0))
-    # mark b's entry so that taking it (rather than a's or a recomputation) is visible
-    from infobook.runs import load_results, save_atomic
-
-    marked = load_results(tmp_path / "b.nc").load()
-    marked["a_cos"].loc[{"rule": "storkey", "alpha": 0.5, "flip": 0.0, "seed": 0}] = -b_val
-    save_atomic(marked, tmp_path / "b.nc")
-    computed = []
-    out = run(
-        tmp_path / "out.nc",
-        ["hebbian", "storkey", "pseudo_inverse"],
-        reuse=[tmp_path / "a.nc", tmp_path / "b.nc"],
-        on_load_done=lambda r, a: computed.append(r),
-    )
-    assert computed == ["pseudo_inverse", "pseudo_inverse"]  # only what no file had
-    assert float(out.a_cos.sel(rule="storkey", alpha=0.5, flip=0.0, seed=0)) == -b_val
-    rest = out.a_cos.where(~((out.rule == "storkey") & (out.alpha == 0.5)))
-    np.testing.assert_array_equal(rest.values, whole.a_cos.where(~rest.isnull()).values)
-    assert "reused_from" in out.attrs["provenance"] and "b.nc" in out.attrs["provenance"]
-    run(tmp_path / "other.nc", ["hebbian"], alphas=(0.1,), mpf_steps=10)
-    with pytest.raises(ValueError, match="cannot be reused"):
-        run(tmp_path / "x.nc", ["hebbian"], reuse=[tmp_path / "other.nc"])
-    with pytest.raises(FileNotFoundError, match="missing.nc"):
-        run(tmp_path / "x.nc", ["hebbian"], reuse=[tmp_path / "missing.nc"])
-    assert not (tmp_path / "x.nc").exists()
-
-
 def test_fixed_point_capacity_is_the_largest_load_with_every_neuron_separable():
     """Against brute force: the LP's verdict for every neuron at every number of patterns."""
     n = 16
@@ -305,33 +193,15 @@ def test_fixed_point_capacity_is_the_largest_load_with_every_neuron_separable():
     assert int(rules.fixed_point_capacity(bank[0, :10])) == 10  # all separable: M_max
 
 
-def test_fixed_point_ceiling_run_resumes_and_matches_the_direct_computation(tmp_path):
-    from infobook.runs import load_results, run_fixed_point_ceiling
+def test_hebbian_weights_are_symmetric_with_zero_diagonal_and_batched():
+    p = hf.random_patterns(7, 30, seed=0, batch=(3,))
+    w = hf.hebbian_weights(p)
+    assert w.shape == (3, 30, 30)
+    np.testing.assert_array_equal(w, np.swapaxes(w, -1, -2))
+    assert np.all(np.diagonal(w, axis1=-2, axis2=-1) == 0)
+    np.testing.assert_array_equal(w[1], hf.hebbian_weights(p[1]))
 
-    class Stop(Exception):
-        pass
 
-    out = tmp_path / "ceiling.nc"
-    seen = []
-
-    def stop_after_three(n, s):
-        seen.append((n, s))
-        if len(seen) == 3:
-            raise Stop
-
-    with pytest.raises(Stop):
-        run_fixed_point_ceiling(out, [12, 20], 2, progress=False, on_network_done=stop_after_three)
-    assert int(load_results(out).done.sum()) == 3
-    again = []
-    ds = run_fixed_point_ceiling(
-        out, [12, 20], 2, progress=False, on_network_done=lambda n, s: again.append((n, s))
-    )
-    assert again == [(20, 1)]
-    for n in (12, 20):
-        direct = rules.fixed_point_capacity(hf.pattern_bank([0, 1], int(np.ceil(2.4 * n)), n))
-        np.testing.assert_array_equal(ds.capacity.sel(n_neurons=n).values, direct)
-    np.testing.assert_allclose(ds.alpha_c.values, ds.capacity.values / [[12], [20]])
-    with pytest.raises(ValueError, match="other settings"):
-        run_fixed_point_ceiling(out, [12], 2, max_load=2.0, progress=False)
-    with pytest.raises(ValueError, match="sizes"):
-        run_fixed_point_ceiling(tmp_path / "x.nc", [1], 2, progress=False)
+def test_unknown_rule_lists_the_rules():
+    with pytest.raises(ValueError, match="unknown learning rule 'hebian'.*hebbian"):
+        hf.capacity_scan("hebian", 50, [0.1], 1)

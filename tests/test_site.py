@@ -21,10 +21,13 @@ ROOT = find_root(Path(__file__).parent)
 HTML = ROOT / "_build" / "html"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
-pytestmark = pytest.mark.skipif(
-    not (HTML / "index.html").is_file(),
-    reason="the site has not been built (run `make book` first)",
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not (HTML / "index.html").is_file(),
+        reason="the site has not been built (run `make book` first)",
+    ),
+]
 
 
 def test_site_passes_static_checks():

@@ -1,38 +1,25 @@
-"""Executing the chapters with papermill and rendering the book with Jupyter Book.
+"""The build of the book: locating chapters, staging, execution, vendoring, rendering, the CLI.
 
-The pipeline, run by ``make book`` (``python -m infobook.book build``):
-
-1. **stage** the book sources into ``_build/src`` (configuration, bibliography, pages);
-2. **execute** every chapter (a MyST-markdown notebook, read with jupytext) with papermill, with
-   the parameter set of the chosen scale (``book/params/<scale>/<chapter>.yaml``), writing the
-   executed notebook into the staging tree in place of its source;
-3. **vendor** MathJax, RequireJS and the ipywidgets HTML manager (pinned in ``package.json``)
-   from the npm registry into the site's ``_static/vendor`` so that math and widgets render with
-   no CDN;
-4. **render** the static site with Jupyter Book into ``_build/html``;
-5. **check** the built site: every page of ``_toc.yml`` present, no traceback or stderr output,
-   every image present and non-empty, every internal link and anchor resolvable offline, and no
-   script loaded from the network.
-
-A single chapter is rerun with other parameters by ``python -m infobook.book run 01_pid
---params book/params/full/01_pid.yaml`` (what ``make run`` calls).
+Chapters are executed with papermill and the site is rendered with Jupyter Book; the pipeline and
+its steps are described in :mod:`infobook.book`, and the checks of the built site live in
+:mod:`infobook.book.site_check`.
 """
 
 from __future__ import annotations
 
 import argparse
-import html.parser
 import os
 import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
+from .site_check import check_site
+
+#: The parameter sets of every chapter, ``book/params/<scale>/<chapter>.yaml``.
 SCALES = ("ci", "full")
 VENDOR_PACKAGES = {
     # file or folder inside node_modules -> place under _static/vendor
@@ -59,7 +46,7 @@ def find_root(start: Path | None = None) -> Path:
 
 def toc_documents(root: Path) -> list[str]:
     """Document names of ``_toc.yml`` in reading order (``book/01_pid``, ...)."""
-    import yaml  # noqa: PLC0415
+    import yaml
 
     toc = yaml.safe_load((root / "_toc.yml").read_text())
     docs = [toc["root"]]
@@ -115,7 +102,7 @@ def load_parameters(path: Path | None) -> dict[str, Any]:
     """Read a flat YAML mapping of parameter overrides (empty for ``None``)."""
     if path is None:
         return {}
-    import yaml  # noqa: PLC0415
+    import yaml
 
     data = yaml.safe_load(Path(path).read_text()) or {}
     if not isinstance(data, dict):
@@ -134,8 +121,8 @@ def execute_chapter(
     The MyST-markdown source is read with jupytext; papermill injects ``parameters`` after the
     cell tagged ``parameters`` and writes the executed notebook to ``output``.
     """
-    import jupytext  # noqa: PLC0415
-    import papermill  # noqa: PLC0415
+    import jupytext
+    import papermill
 
     os.environ.pop("MPLBACKEND", None)  # an Agg backend here would drop every figure
     nb = jupytext.read(source)
@@ -157,8 +144,8 @@ def execute_chapter(
 
 def _hide_injected_parameters(path: Path) -> None:
     """Tag papermill's injected-parameters cell ``remove-cell``: the page shows the values in
-    use through :func:`parameter_note` instead of a second parameters cell."""
-    import nbformat  # noqa: PLC0415
+    use through :func:`infobook.book.notes.parameter_note` instead of a second parameters cell."""
+    import nbformat
 
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
@@ -257,121 +244,19 @@ def build(root: Path, scale: str = "ci", *, only: list[str] | None = None) -> No
     print(f"[book] site checked: {len(toc_documents(root))} pages, open {html_dir / 'index.html'}")
 
 
-# --------------------------------------------------------------------------- checking the site
-
-
-@dataclass
-class _Page(html.parser.HTMLParser):
-    ids: set[str] = field(default_factory=set)
-    links: list[str] = field(default_factory=list)
-    images: list[str] = field(default_factory=list)
-    scripts: list[str] = field(default_factory=list)
-    bad_outputs: list[str] = field(default_factory=list)
-    text: str = ""
-
-    def __post_init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = dict(attrs)
-        if a.get("id"):
-            self.ids.add(a["id"])
-        if tag == "a" and a.get("name"):
-            self.ids.add(a["name"])
-        classes = (a.get("class") or "").split()
-        if "output" in classes and ({"stderr", "traceback"} & set(classes)):
-            self.bad_outputs.append(" ".join(classes))
-        if tag == "a" and a.get("href"):
-            self.links.append(a["href"])
-        if tag == "img" and a.get("src"):
-            self.images.append(a["src"])
-        if tag == "script" and a.get("src"):
-            self.scripts.append(a["src"])
-        if tag == "link" and a.get("href") and a.get("rel") == "stylesheet":
-            self.scripts.append(a["href"])
-
-
-def _parse(path: Path) -> _Page:
-    page = _Page(text=path.read_text(encoding="utf-8", errors="replace"))
-    page.feed(page.text)
-    return page
-
-
-def check_site(html_dir: Path, documents: list[str]) -> list[str]:
-    """Problems of the built site (an empty list when it is sound).
-
-    Checks that every document of the table of contents has a page, that no page shows a
-    traceback or stderr output, that every image exists and is non-empty, that every internal
-    link (and its anchor) resolves inside the site, and that no script or stylesheet is loaded
-    from the network.
-    """
-    problems: list[str] = []
-    if not html_dir.is_dir():
-        return [f"{html_dir} does not exist: the book has not been built"]
-    for doc in documents:
-        if not (html_dir / f"{doc}.html").is_file():
-            problems.append(f"missing page for {doc}")
-    pages = {p: _parse(p) for p in html_dir.rglob("*.html") if "_static" not in p.parts}
-    for path, page in pages.items():
-        rel = path.relative_to(html_dir)
-        if "Traceback (most recent call last)" in page.text:
-            problems.append(f"{rel}: shows a Python traceback")
-        for cls in page.bad_outputs:
-            problems.append(f"{rel}: has an error output ({cls})")
-        for src in page.images:
-            if src.startswith("data:"):
-                if len(src) < 100:
-                    problems.append(f"{rel}: empty inline image")
-                continue
-            target = (path.parent / unquote(urlsplit(src).path)).resolve()
-            if not target.is_file() or target.stat().st_size == 0:
-                problems.append(f"{rel}: image {src} missing or empty")
-        for src in page.scripts:
-            if urlsplit(src).scheme in ("http", "https") or src.startswith("//"):
-                problems.append(f"{rel}: loads {src} from the network")
-        for href in page.links:
-            parts = urlsplit(href)
-            if parts.scheme or href.startswith("//") or href.startswith("mailto:"):
-                continue
-            target = (path.parent / unquote(parts.path)).resolve() if parts.path else path
-            if target.is_dir():
-                target = target / "index.html"
-            if not target.exists():
-                problems.append(f"{rel}: broken link {href}")
-                continue
-            if parts.fragment and target.suffix == ".html":
-                anchors = pages[target].ids if target in pages else _parse(target).ids
-                if unquote(parts.fragment) not in anchors:
-                    problems.append(f"{rel}: link {href} points to a missing anchor")
-    return problems
-
-
-# --------------------------------------------------------------------------- notebook helpers
-
-
-def parameter_note(scale: str, chapter: str, **parameters: Any) -> Any:
-    """A Markdown note saying which parameter set produced the page, and how to rerun it.
-
-    Chapters display it right after their parameters cell.
-    """
-    from IPython.display import Markdown  # noqa: PLC0415
-
-    shown = ", ".join(f"`{k} = {v!r}`" for k, v in parameters.items())
-    other = "full" if scale == "ci" else "ci"
-    what = "small, for continuous integration" if scale == "ci" else "the published scale"
-    return Markdown(
-        f"**Parameter set: `{scale}`** ({what}). "
-        f"Values: {shown}. To recompute this page with the `{other}` set, run "
-        f"`make run CH={chapter} SCALE={other}`."
-    )
-
-
 # --------------------------------------------------------------------------- command line
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command of ``python -m infobook.book`` (build, run, check or list).
+
+    Returns the exit code.
+    """
     parser = argparse.ArgumentParser(
-        prog="python -m infobook.book", description=__doc__.split("\n")[0]
+        prog="python -m infobook.book",
+        description=(
+            "Executing the chapters with papermill and rendering the book with Jupyter Book."
+        ),
     )
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="execute every chapter and render _build/html")
@@ -410,7 +295,3 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "list":
         print("\n".join(chapters(root)))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,6 +1,6 @@
 """Make JupyterLab open the book's MyST-markdown chapters as notebooks by default.
 
-Run by ``make env`` as ``python -m infobook.lab_setup <venv>``: writes
+Run by ``make env`` as ``python -m infobook.book.lab_setup <venv>``: writes
 ``<venv>/share/jupyter/lab/settings/overrides.json`` so that double-clicking ``book/01_pid.md``
 opens the Jupytext notebook view (jupytext is installed by the ``lab`` extra).
 """

@@ -1,4 +1,4 @@
-"""A small Sphinx extension for the book's own build (listed in ``_config.yml``).
+"""A Sphinx extension for the book's own build (listed in ``_config.yml``): one copy of each script.
 
 Jupyter Book 1 registers sphinx-thebe's inline configuration script twice, which makes the
 browser report "Identifier 'THEBE_JS_URL' has already been declared" on every page. This drops

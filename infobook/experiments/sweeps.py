@@ -5,8 +5,9 @@ Introduced in the chapter :ref:`ch-goal-landscape`. The unit of work is one goal
 seeds are trained together (one batched array program per load) and its capacity per seed is
 returned. A sweep runs the units one after the other in this process, or, given a
 ``dask.distributed.Client``, spreads them over the client's workers unchanged; either way each
-finished goal is written at once to a netCDF file (atomically, as in :mod:`infobook.runs`), and
-rerunning the same sweep skips the finished goals.
+finished goal is written at once to its results file by
+:class:`~infobook.experiments.store.RunStore`, and rerunning the same sweep skips the finished
+goals.
 
 Command line (see ``python -m infobook landscape --help``)::
 
@@ -17,22 +18,24 @@ Command line (see ``python -m infobook landscape --help``)::
 from __future__ import annotations
 
 import itertools
-import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .hopfield import loads_to_patterns, pattern_bank, published_alphas
-from .infomorphic import EPOCHS, LEARNING_RATE, W_TEACH, evaluate, initial_weights, train
-from .pid import goal_vector
-from .runs import load_results, provenance, save_atomic
+from .. import atoms
+from ..backend import Backend, get_backend
+from ..hopfield import THETA, loads_to_patterns, pattern_bank
+from ..infomorphic import evaluate, initial_weights, train
+from ..pid import Goal
+from .settings import SweepSettings
+from .store import RunStore
 
-#: Names of the five goal weights, in the published order.
-ATOMS = ("unq_T", "unq_R", "red", "syn", "res")
+#: Names of the five goal weights, in the published order (:data:`infobook.atoms.NEURON`).
+ATOMS = atoms.NEURON
 #: Values of each weight on the published landscape grid.
 GRID_VALUES = (-1.0, -0.5, 0.0, 0.5, 1.0)
 
@@ -55,8 +58,14 @@ def goal_slice(
 ) -> np.ndarray:
     """Goals that vary two weights of ``center`` over ``values`` (default -1 ... 1 step 0.1),
     the first axis slowest; shape ``(len(values)**2, 5)``."""
-    center = np.asarray(goal_vector(center), dtype=float)
+    center = Goal.parse(center).vector
     values = np.round(np.arange(-1, 1.001, 0.1), 2) if values is None else np.asarray(values)
+    if len(axes) != 2 or len(set(axes)) != 2:
+        raise ValueError(f"a slice needs two different axes, got {tuple(axes)}")
+    if any(a not in ATOMS for a in axes):
+        raise ValueError(f"unknown slice axes {tuple(axes)}; choose two of {', '.join(ATOMS)}")
+    if values.ndim != 1 or values.size == 0 or not np.all(np.isfinite(values)):
+        raise ValueError(f"slice values must be finite numbers, at least one, got {values}")
     i, j = (ATOMS.index(a) for a in axes)
     rows = []
     for a, b in itertools.product(values, values):
@@ -66,64 +75,36 @@ def goal_slice(
     return np.asarray(rows, dtype=float)
 
 
-@dataclass(frozen=True)
-class CapacitySpec:
-    """How the capacity of one goal is measured (the book's protocol, at a chosen scale).
-
-    Loads are visited in ascending order, all seeds trained at once at each load. The scan stops
-    once every seed has failed ``stop_after`` loads in a row (later loads count as not stored:
-    capacity curves fall steeply past their edge, and the published sweeps stopped at the first
-    failure). ``alpha_c`` per seed is the largest stored load. With ``refine``, each seed's edge
-    is then bisected to one pattern between its largest stored load and the next load.
-    """
-
-    n_neurons: int = 100
-    seeds: tuple[int, ...] = tuple(range(6))
-    alphas: tuple[float, ...] = field(default_factory=lambda: tuple(published_alphas().tolist()))
-    epochs: int = EPOCHS
-    lr: float = LEARNING_RATE
-    w_teach: float = W_TEACH
-    bins_r: int = 60
-    dtype: str = "float32"
-    stop_after: int = 2
-    refine: bool = False
-
-    def settings(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["seeds"] = [int(s) for s in self.seeds]
-        d["alphas"] = [round(float(a), 6) for a in self.alphas]
-        return d
-
-
-def _train_kwargs(spec: CapacitySpec) -> dict[str, Any]:
-    return dict(
-        epochs=spec.epochs,
-        lr=spec.lr,
-        w_teach=spec.w_teach,
-        bins_r=spec.bins_r,
-        dtype=np.dtype(spec.dtype),
-    )
-
-
-def _stored(goal: Any, pats: np.ndarray, init: np.ndarray, spec: CapacitySpec) -> np.ndarray:
+def _stored(goal: Goal, pats: Any, init: Any, spec: SweepSettings) -> np.ndarray:
     """Train networks from ``init`` on ``pats`` and say which recall with a_cos >= 0.95."""
-    from .hopfield import THETA  # noqa: PLC0415
-    from .infomorphic import NeuronModel  # noqa: PLC0415
+    from ..backend import to_numpy
 
-    res = train(pats, goal, initial=init, **_train_kwargs(spec))
-    ev = evaluate(res.weights, pats, goal, NeuronModel(spec.w_teach, 2, spec.bins_r))
-    return np.asarray(ev["a_cos"], dtype=float) >= THETA
+    res = train(pats, goal, training=spec.training, initial=init)
+    ev = evaluate(res.weights, pats, goal, spec.training.model)
+    return np.asarray(to_numpy(ev["a_cos"]), dtype=float) >= THETA
 
 
-def goal_capacity(goal: str | Sequence[float], spec: CapacitySpec) -> np.ndarray:
-    """alpha_c of ``goal`` for every seed of ``spec`` (see :class:`CapacitySpec`)."""
-    g = goal_vector(goal)
+def goal_capacity(
+    goal: Goal | str | Sequence[float],
+    spec: SweepSettings,
+    backend: str | Backend | None = None,
+) -> np.ndarray:
+    """alpha_c of ``goal`` for every seed of ``spec`` (see :class:`SweepSettings`), computed on
+    ``backend``."""
+    g = Goal.parse(goal)
+    xp = get_backend(backend).xp
     seeds = list(spec.seeds)
     alphas = np.asarray(spec.alphas, dtype=float)
     ms = loads_to_patterns(alphas, spec.n_neurons)
-    dtype = np.dtype(spec.dtype)
-    bank = pattern_bank(seeds, int(ms.max()), spec.n_neurons, dtype=dtype)
-    init = np.stack([initial_weights(spec.n_neurons, s, dtype=dtype) for s in seeds])
+    recipe = spec.training
+    bank = xp.asarray(pattern_bank(seeds, int(ms.max()), spec.n_neurons, dtype=recipe.dtype))
+    init = np.stack(
+        [
+            initial_weights(spec.n_neurons, s, scale=recipe.init_scale, dtype=recipe.dtype)
+            for s in seeds
+        ]
+    )
+    init = xp.asarray(init)
     best = np.zeros(len(seeds), dtype=int)  # largest stored M per seed (0: none)
     nxt = np.full(len(seeds), -1, dtype=int)  # first failing M above it (-1: none seen)
     misses = np.zeros(len(seeds), dtype=int)
@@ -145,11 +126,11 @@ def goal_capacity(goal: str | Sequence[float], spec: CapacitySpec) -> np.ndarray
     return best / spec.n_neurons
 
 
-def _empty(goals: np.ndarray, spec: CapacitySpec) -> Any:
-    import xarray as xr  # noqa: PLC0415
+def _template(goals: np.ndarray, spec: SweepSettings) -> Any:
+    import xarray as xr
 
     k, s = len(goals), len(spec.seeds)
-    ds = xr.Dataset(
+    return xr.Dataset(
         {
             "alpha_c": (("goal", "seed"), np.full((k, s), np.nan)),
             "gamma": (("goal", "atom"), goals),
@@ -158,26 +139,40 @@ def _empty(goals: np.ndarray, spec: CapacitySpec) -> Any:
         },
         coords={"goal": np.arange(k), "seed": list(spec.seeds), "atom": list(ATOMS)},
     )
-    ds.attrs["settings"] = json.dumps(spec.settings(), sort_keys=True)
-    return ds
 
 
-def _unit(goal: np.ndarray, spec: CapacitySpec) -> tuple[np.ndarray, float]:
+def _unit(goal: np.ndarray, spec: SweepSettings, backend: str | None) -> tuple[np.ndarray, float]:
     """One unit of work (runs on a worker): the capacity of one goal and its wall time."""
-    from .backend import tune_allocator  # noqa: PLC0415
-
-    tune_allocator()
     t0 = time.perf_counter()
-    ac = goal_capacity(np.asarray(goal, dtype=float), spec)
+    ac = goal_capacity(Goal.parse(goal), spec, backend)
     return ac, time.perf_counter() - t0
+
+
+def parse_goals(goals: Sequence[Sequence[float]] | np.ndarray) -> np.ndarray:
+    """Goal weights as an array (K, 5), K >= 1, every row a valid goal (a clear error before
+    any work)."""
+    try:
+        goals = np.asarray(goals, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(
+            "goals must be rows of five numbers [unq_T, unq_R, red, syn, res]"
+        ) from None
+    if goals.ndim != 2 or goals.shape[1] != 5 or goals.shape[0] == 0:
+        raise ValueError(
+            f"goals must have shape (K, 5) [unq_T, unq_R, red, syn, res], K >= 1, got {goals.shape}"
+        )
+    for g in goals:
+        Goal.parse(g)
+    return goals
 
 
 def run_sweep(
     out: Path | str,
     goals: Sequence[Sequence[float]] | np.ndarray,
-    spec: CapacitySpec,
+    spec: SweepSettings,
     *,
     client: Any | None = None,
+    backend: str | None = None,
     progress: bool = True,
     on_goal_done: Callable[[int], None] | None = None,
 ) -> Any:
@@ -192,57 +187,44 @@ def run_sweep(
         goals are kept and not recomputed.
     goals : array (K, 5)
         Goal weights ``[unq_T, unq_R, red, syn, res]`` (e.g. :func:`goal_grid`).
-    spec : CapacitySpec
+    spec : SweepSettings
         The measurement.
     client : dask.distributed.Client or None
         Spread the goals over the client's workers (each goal is one task); None: in-process.
+    backend : {"auto", "numpy", "cupy"} or None
+        The array back end of each unit of work, chosen where it runs (see
+        :func:`infobook.backend.get_backend`); this process's choice is recorded.
     on_goal_done : callable or None
         Called with the goal's index after it is saved.
     """
-    from tqdm.auto import tqdm  # noqa: PLC0415
-
-    out = Path(out)
-    goals = np.asarray(goals, dtype=float)
-    if goals.ndim != 2 or goals.shape[1] != 5:
-        raise ValueError(
-            f"goals must have shape (K, 5) [unq_T, unq_R, red, syn, res], got {goals.shape}"
-        )
-    for g in goals:
-        goal_vector(g)  # finite weights, or a clear error before any work
-    ds = _empty(goals, spec)
-    if out.exists():
-        old = load_results(out)
-        same = old.attrs["settings"] == ds.attrs["settings"]
-        if not same or old.gamma.shape != ds.gamma.shape or not np.array_equal(old.gamma, goals):
-            raise ValueError(
-                f"{out} holds a sweep with other settings or goals; choose another --out or "
-                "delete the file"
-            )
-        ds = old
-    todo = [int(i) for i in np.flatnonzero(ds.done.values == 0)]
-    history = json.loads(ds.attrs.get("provenance", "[]"))
-    if todo:
-        history.append(provenance() | {"workers": _workers(client)})
-    ds.attrs["provenance"] = json.dumps(history)
-    bar = tqdm(total=len(todo), disable=not progress, desc=f"sweep of {len(goals)} goals")
+    goals = parse_goals(goals)
+    if not isinstance(spec, SweepSettings):
+        raise TypeError(f"spec must be a SweepSettings, got {type(spec).__name__}")
+    here = get_backend(backend)  # a clear error here, before any work, if it cannot run
+    store = RunStore(out, spec, _template(goals, spec), identity={"gamma": "goals"})
+    todo = [
+        int(k["goal"]) for k in store.begin(backend=here.reason, workers=describe_workers(client))
+    ]
+    ds = store.ds
+    bar = store.progress(f"sweep of {len(goals)} goals", progress)
 
     def record(i: int, ac: np.ndarray, seconds: float) -> None:
         ds["alpha_c"][i] = ac
-        ds["done"][i] = 1
-        ds["seconds"][i] = seconds
-        save_atomic(ds, out)
+        store.finish({"goal": i}, seconds)
         bar.update()
         if on_goal_done is not None:
             on_goal_done(i)
 
     if client is None:
         for i in todo:
-            record(i, *_unit(goals[i], spec))
+            record(i, *_unit(goals[i], spec, backend))
     else:
-        from distributed import as_completed  # noqa: PLC0415
+        from distributed import as_completed
 
         futures = {
-            client.submit(_unit, goals[i], spec, key=f"goal-{i}-{out.name}-{time.time_ns()}"): i
+            client.submit(
+                _unit, goals[i], spec, backend, key=f"goal-{i}-{store.path.name}-{time.time_ns()}"
+            ): i
             for i in todo
         }
         try:
@@ -255,7 +237,8 @@ def run_sweep(
     return ds
 
 
-def _workers(client: Any | None) -> str:
+def describe_workers(client: Any | None) -> str:
+    """Where the units of work run: in-process, or the workers and threads of a dask client."""
     if client is None:
         return "in-process"
     info = client.scheduler_info()
@@ -279,7 +262,7 @@ def sweep_median(ds: Any) -> Any:
 
 def optimise_goal(
     n_trials: int,
-    spec: CapacitySpec,
+    spec: SweepSettings,
     *,
     sampler: str = "tpe",
     storage: str | None = "sqlite:///goal_study.db",
@@ -288,6 +271,8 @@ def optimise_goal(
     client: Any | None = None,
     parallel: int | None = None,
     bounds: tuple[float, float] = (-1.0, 1.0),
+    backend: str | None = None,
+    progress: bool = True,
 ) -> Any:
     """Black-box maximisation of the median alpha_c over the five goal weights with Optuna.
 
@@ -300,9 +285,19 @@ def optimise_goal(
     loads of ``spec`` and then bisects each seed's edge to one pattern (``spec`` with
     ``refine=True``): a coarse load grid plus bisection costs far less than a fine grid.
 
+    Each unit of work runs on ``backend`` (see :func:`run_sweep`). With ``progress`` a bar
+    counts the complete trials, starting at those of an earlier run, and shows the best so far.
+
     Returns the ``optuna.Study``; ``study.best_params`` holds the weights by atom name.
     """
-    import optuna  # noqa: PLC0415
+    import optuna
+    from tqdm.auto import tqdm
+
+    if isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 1:
+        raise ValueError(f"the number of trials must be an integer >= 1, got {n_trials!r}")
+    if not isinstance(spec, SweepSettings):
+        raise TypeError(f"spec must be a SweepSettings, got {type(spec).__name__}")
+    get_backend(backend)  # a clear error before any work
 
     samplers = {
         "tpe": lambda: optuna.samplers.TPESampler(seed=seed),
@@ -319,11 +314,12 @@ def optimise_goal(
         load_if_exists=True,
     )
     spec = replace(spec, refine=True)
-    settings = json.dumps(spec.settings(), sort_keys=True)
-    if study.user_attrs.get("settings", settings) != settings:
+    settings = spec.to_json()
+    stored = study.user_attrs.get("settings", settings)
+    if stored != settings:
         raise ValueError(
-            f"study {study_name!r} in {storage} was run with other settings "
-            f"({study.user_attrs['settings']}); choose another --study or --storage"
+            f"study {study_name!r} in {storage} was run with other settings: "
+            f"{spec.difference(stored)}; choose another --study or --storage"
         )
     study.set_user_attr("settings", settings)
     for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
@@ -334,15 +330,25 @@ def optimise_goal(
     def complete() -> int:
         return len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)))
 
+    already = complete()
+    if progress and already:
+        print(f"study {study_name!r}: {already}/{n_trials} trials already done", flush=True)
+    bar = tqdm(
+        total=n_trials, initial=min(already, n_trials), disable=not progress, desc="optimise"
+    )
     while complete() < n_trials:
         k = min(parallel, n_trials - complete())
         trials = [study.ask() for _ in range(k)]
         goals = [np.array([t.suggest_float(a, *bounds) for a in ATOMS]) for t in trials]
         if client is None:
-            results = [_unit(g, spec) for g in goals]
+            results = [_unit(g, spec, backend) for g in goals]
         else:
-            results = client.gather([client.submit(_unit, g, spec, pure=False) for g in goals])
+            futures = [client.submit(_unit, g, spec, backend, pure=False) for g in goals]
+            results = client.gather(futures)
         for t, (ac, _) in zip(trials, results, strict=True):
             t.set_user_attr("alpha_c", [float(x) for x in ac])
             study.tell(t, float(np.median(ac)))
+        bar.update(k)
+        bar.set_postfix(best=f"{study.best_value:.3f}")
+    bar.close()
     return study

@@ -1,0 +1,191 @@
+"""Capacity curves of infomorphic networks: one goal, every load of a grid, saved as they
+complete.
+
+Introduced in the chapter :ref:`ch-infomorphic`. A run trains, for every load of its grid, one
+network per seed (all seeds at once, as one batched array program), recalls every stored pattern
+with the teaching input off, and records the accuracy and the trained neurons' PID profile;
+:class:`~infobook.experiments.store.RunStore` saves it after each load and resumes it.
+
+Command line (see ``python -m infobook capacity --help``)::
+
+    python -m infobook capacity --goal redundancy --neurons 100 --seeds 20 --out results.nc
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import atoms
+from ..backend import Backend, get_backend, to_numpy
+from ..hopfield import capacity_from_scan, loads_to_patterns, pattern_bank
+from ..infomorphic import Training, evaluate, initial_weights, train
+from ..pid import Goal
+from .settings import CapacitySettings, parse_alphas
+from .store import RunStore, load_results
+
+#: Variables recorded per load and seed by :func:`run_capacity`.
+RESULT_VARS = ("a_cos", "a_theta", "stopped_at", "goal", *atoms.NEURON)
+
+
+def capacity_settings(
+    goal: Goal | str | Sequence[float],
+    n_neurons: int,
+    seeds: int | Sequence[int],
+    **training: Any,
+) -> CapacitySettings:
+    """The settings of a capacity curve, from a goal, a size, seeds and the fields of
+    :class:`infobook.infomorphic.Training` (``epochs``, ``lr``, ``w_teach``, ``bins_r``,
+    ``dtype``, ...)."""
+    return CapacitySettings(Goal.parse(goal), n_neurons, seeds, Training(**training))
+
+
+def _template(alphas: np.ndarray, seeds: Sequence[int]) -> Any:
+    import xarray as xr
+
+    shape = (len(alphas), len(seeds))
+    ds = xr.Dataset(
+        {v: (("alpha", "seed"), np.full(shape, np.nan)) for v in RESULT_VARS},
+        coords={"alpha": alphas, "seed": list(seeds)},
+    )
+    ds["done"] = ("alpha", np.zeros(len(alphas), dtype=np.int8))
+    ds["seconds"] = ("alpha", np.zeros(len(alphas)))
+    return ds
+
+
+def run_capacity(
+    out: Path | str,
+    goal: Goal | str | Sequence[float] = "redundancy",
+    n_neurons: int = 100,
+    seeds: Sequence[int] | int = 20,
+    alphas: Sequence[float] | None = None,
+    *,
+    settings: CapacitySettings | None = None,
+    backend: str | Backend | None = None,
+    progress: bool = True,
+    on_load_done: Callable[[float], None] | None = None,
+    **training: Any,
+) -> Any:
+    """Measure a capacity curve, resuming from ``out`` when it holds a run with the same settings.
+
+    The run is defined by ``settings`` or, when it is None, by ``goal``, ``n_neurons``, ``seeds``
+    and the recipe ``training`` (fields of :class:`infobook.infomorphic.Training`: ``epochs``,
+    ``lr``, ``w_teach``, ``bins_r``, ``dtype``, ...). ``alphas`` is the load grid (default the
+    published one). The networks are trained on ``backend`` (see
+    :func:`infobook.backend.get_backend`; the choice is recorded in the provenance): the
+    patterns move there once, the results come back at each save.
+
+    Returns the dataset (dims ``alpha``, ``seed``) with :data:`RESULT_VARS`, the per-load flag
+    ``done`` and wall time ``seconds``; its attribute ``settings`` records the run's settings.
+    ``on_load_done(alpha)`` is called after each load is saved (for tests and callers that want
+    to follow progress).
+    """
+    if settings is None:
+        settings = capacity_settings(goal, n_neurons, seeds, **training)
+    elif training:
+        raise TypeError("give the run's settings or its training options, not both")
+    chosen = get_backend(backend)
+    alphas = parse_alphas(alphas)
+    n, seeds, recipe = settings.n_neurons, settings.seeds, settings.training
+    store = RunStore(out, settings, _template(alphas, seeds))
+    todo = store.begin(backend=chosen.reason)
+    xp = chosen.xp
+    ms = loads_to_patterns(alphas, n)
+    bank = xp.asarray(pattern_bank(seeds, int(ms.max()), n, dtype=np.dtype(recipe.dtype)))
+    # each network's initial weights come from its own seed, whatever batch it is trained in
+    init = np.stack(
+        [initial_weights(n, s, scale=recipe.init_scale, dtype=recipe.dtype) for s in seeds]
+    )
+    init = xp.asarray(init)
+    patterns_at = dict(zip(alphas.tolist(), ms.tolist(), strict=True))
+    bar = store.progress(f"capacity {settings.goal.label} N={n}", progress)
+    for key in todo:
+        alpha = key["alpha"]
+        m = int(patterns_at[float(alpha)])
+        bar.set_postfix(alpha=float(alpha), M=m)
+        pats = bank[:, :m]
+        t0 = time.perf_counter()
+        res = train(pats, settings.goal, training=recipe, initial=init)
+        ev = evaluate(res.weights, pats, settings.goal, recipe.model)
+        row = {k: np.asarray(to_numpy(ev[k]), dtype=float) for k in RESULT_VARS if k in ev}
+        row["stopped_at"] = res.stopped_at.astype(float)
+        for k, v in row.items():
+            store.ds[k].loc[key] = v
+        store.finish(key, time.perf_counter() - t0)
+        bar.update()
+        if on_load_done is not None:
+            on_load_done(float(alpha))
+    bar.close()
+    return store.ds
+
+
+def capacity_curve(
+    goal: Goal | str | Sequence[float],
+    n_neurons: int,
+    seeds: Sequence[int] | int,
+    alphas: Sequence[float] | None = None,
+    *,
+    results_file: Path | str | None = None,
+    cache_dir: Path | str | None = None,
+    backend: str | Backend | None = None,
+    **training: Any,
+) -> tuple[Any, str]:
+    """A capacity curve for a chapter: read from ``results_file`` when it holds exactly this run,
+    otherwise computed now (resumable in ``cache_dir`` when given).
+
+    Returns ``(dataset, provenance)`` where ``provenance`` is a sentence for the page saying
+    where the numbers come from.
+    """
+    settings = capacity_settings(goal, n_neurons, seeds, **training)
+    alphas_arr = parse_alphas(alphas)
+    if results_file is not None and Path(results_file).exists():
+        ds = load_results(Path(results_file))
+        same = settings.difference(ds.attrs["settings"]) is None
+        covered = np.isin(alphas_arr, ds.alpha.values).all()
+        if same and covered and bool((ds.done.sel(alpha=alphas_arr) == 1).all()):
+            ds = ds.sel(alpha=alphas_arr)
+            return ds, (
+                f"read from `{Path(results_file).name}`, computed by `python -m infobook capacity` "
+                f"({float(ds.seconds.sum()) / 60:.0f} min of training)"
+            )
+    record = settings.record()
+    name = record["goal"] + "_" + "_".join(f"{x:g}" for x in record["goal_vector"])
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) if cache_dir is None else Path(cache_dir)
+        ds = run_capacity(
+            folder / f"{name}_N{settings.n_neurons}.nc",
+            alphas=alphas_arr,
+            settings=settings,
+            backend=backend,
+            progress=False,
+        )
+    return ds, f"computed while this page was built ({float(ds.seconds.sum()):.0f} s of training)"
+
+
+def stored_run_summary(path: Path | str) -> dict[str, Any]:
+    """What a results file of :func:`run_capacity` holds, for a page that reports it.
+
+    Returns a dict with the dataset (``ds``, finished loads only), ``complete`` (every load of
+    its grid done), ``alpha_c`` per seed over the finished loads (``None`` unless complete),
+    the largest finished load, the total training time in minutes, its settings and the list of
+    provenance entries (command, commit, machine, UTC time of each invocation).
+    """
+    ds = load_results(Path(path))
+    done = ds.done.values == 1
+    finished = ds.isel(alpha=np.flatnonzero(done))
+    complete = bool(done.all())
+    return {
+        "ds": finished,
+        "complete": complete,
+        "alpha_c": capacity_from_scan(finished) if complete else None,
+        "last_alpha": float(finished.alpha.max()) if done.any() else float("nan"),
+        "minutes": float(ds.seconds.sum()) / 60,
+        "settings": json.loads(ds.attrs["settings"]),
+        "provenance": json.loads(ds.attrs.get("provenance", "[]")),
+    }

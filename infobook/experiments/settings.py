@@ -1,0 +1,240 @@
+"""What defines a run: the one settings type of every resumable run, parsed once at the entry.
+
+Introduced in the chapter :ref:`ch-infomorphic`. A :class:`RunSettings` is made (and validated)
+by the public entry point of a run from the user's values and travels down as that object. It
+is recorded in the run's results file as JSON (:meth:`RunSettings.record`); a run that resumes a
+file must have the same settings, and :meth:`RunSettings.difference` names the first setting
+that differs. One subclass per kind of run, each a frozen dataclass:
+
+* :class:`CapacitySettings`: a capacity curve of one goal (:func:`run_capacity`);
+* :class:`SweepSettings`: the capacity of many goals (:func:`run_sweep`, :func:`optimise_goal`);
+* :class:`BaselineSettings`: the baseline rules with clean and noisy cues (:func:`run_baselines`);
+* :class:`CeilingSettings`: the exact fixed-point capacity against N
+  (:func:`run_fixed_point_ceiling`).
+
+The two infomorphic kinds hold the training recipe :class:`infobook.infomorphic.Training`
+(defined once, there).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..hopfield import published_alphas
+from ..infomorphic import Training
+from ..pid import Goal
+
+#: The fields of :class:`Training` recorded in every results file (others only when they differ
+#: from their defaults, so that files written before they existed still match).
+RECORDED_TRAINING = ("epochs", "lr", "w_teach", "bins_r", "dtype")
+_MISSING = object()
+
+
+def parse_seeds(seeds: int | Sequence[int]) -> tuple[int, ...]:
+    """Seeds ``0 .. seeds-1`` for an integer, else the given seeds; at least one, each an
+    integer >= 0, no repeats."""
+    if isinstance(seeds, bool):
+        raise TypeError(f"seeds must be a number of seeds or a list of seeds, got {seeds!r}")
+    if isinstance(seeds, int | np.integer):
+        if seeds < 1:
+            raise ValueError(f"the number of seeds must be >= 1, got {seeds}")
+        return tuple(range(int(seeds)))
+    try:
+        out = tuple(int(s) for s in seeds)
+    except (TypeError, ValueError):
+        raise TypeError(f"seeds must be integers, got {seeds!r}") from None
+    if not out:
+        raise ValueError("no seeds given: pass a number of seeds or a non-empty list")
+    if any(s < 0 for s in out) or len(set(out)) != len(out):
+        raise ValueError(f"seeds must be distinct integers >= 0, got {list(out)}")
+    return out
+
+
+def parse_alphas(alphas: Sequence[float] | None, n_neurons: int | None = None) -> np.ndarray:
+    """A load grid (default: the published 0.01 ... 2.01 step 0.05), rounded to 6 decimals;
+    non-empty, finite, positive, ascending and without repeats."""
+    if alphas is None:
+        return published_alphas()
+    try:
+        arr = np.round(np.asarray(alphas, dtype=float).reshape(-1), 6)
+    except (TypeError, ValueError):
+        raise ValueError(f"loads must be numbers, got {alphas!r}") from None
+    if arr.size == 0:
+        raise ValueError("the load grid is empty; give at least one load alpha = M / N > 0")
+    if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
+        raise ValueError(f"loads alpha = M / N must be finite and > 0, got {arr.tolist()}")
+    if np.any(np.diff(arr) <= 0):
+        raise ValueError(f"loads must be ascending without repeats, got {arr.tolist()}")
+    return arr
+
+
+def _size(name: str, value: Any, minimum: int = 2) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Base of the settings of every run: recorded, compared and named the same way."""
+
+    kind: ClassVar[str] = "run"
+
+    def record(self) -> dict[str, Any]:
+        """The settings as stored in a results file (JSON-compatible)."""
+        raise NotImplementedError
+
+    def to_json(self) -> str:
+        """:meth:`record` as the JSON text of a results file's ``settings`` attribute."""
+        return json.dumps(self.record(), sort_keys=True)
+
+    def difference(self, stored: Mapping[str, Any] | str) -> str | None:
+        """None when ``stored`` (a record or its JSON) equals these settings, else a sentence
+        naming the first setting that differs and both of its values."""
+        if isinstance(stored, str):
+            stored = json.loads(stored)
+        mine = self.record()
+        for key in sorted(set(mine) | set(stored)):
+            a, b = stored.get(key, _MISSING), mine.get(key, _MISSING)
+            if a != b:
+                shown_a = "nothing" if a is _MISSING else repr(a)
+                shown_b = "nothing" if b is _MISSING else repr(b)
+                return f"setting {key!r} is {shown_a} in the file but {shown_b} in this run"
+        return None
+
+
+def _training_record(training: Training) -> dict[str, Any]:
+    record = {k: getattr(training, k) for k in RECORDED_TRAINING}
+    default = Training()
+    for f in fields(Training):
+        if f.name in RECORDED_TRAINING or f.name in ("kernel", "max_memory"):
+            continue  # the kernel and the memory budget train the same networks
+        value = getattr(training, f.name)
+        if value != getattr(default, f.name):
+            record[f.name] = list(value) if isinstance(value, tuple) else value
+    return record
+
+
+@dataclass(frozen=True)
+class CapacitySettings(RunSettings):
+    """A capacity curve of one goal: networks of ``n_neurons``, one per seed, trained with
+    ``training`` at every load."""
+
+    kind: ClassVar[str] = "capacity"
+    goal: Goal = field(default_factory=lambda: Goal.parse("redundancy"))
+    n_neurons: int = 100
+    seeds: tuple[int, ...] = tuple(range(20))
+    training: Training = field(default_factory=Training)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "goal", Goal.parse(self.goal))
+        object.__setattr__(self, "n_neurons", _size("n_neurons", self.n_neurons))
+        object.__setattr__(self, "seeds", parse_seeds(self.seeds))
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "goal": self.goal.name,
+            "goal_vector": list(self.goal.weights),
+            "n_neurons": self.n_neurons,
+            "seeds": list(self.seeds),
+            **_training_record(self.training),
+        }
+
+
+@dataclass(frozen=True)
+class SweepSettings(RunSettings):
+    """How the capacity of each goal of a sweep is measured (the book's protocol, at a chosen
+    scale).
+
+    Loads are visited in ascending order, all seeds trained at once at each load. The scan stops
+    once every seed has failed ``stop_after`` loads in a row (later loads count as not stored:
+    capacity curves fall steeply past their edge, and the published sweeps stopped at the first
+    failure). ``alpha_c`` per seed is the largest stored load. With ``refine``, each seed's edge
+    is then bisected to one pattern between its largest stored load and the next load.
+    """
+
+    kind: ClassVar[str] = "sweep"
+    n_neurons: int = 100
+    seeds: tuple[int, ...] = tuple(range(6))
+    alphas: tuple[float, ...] = field(default_factory=lambda: tuple(published_alphas().tolist()))
+    training: Training = field(default_factory=Training)
+    stop_after: int = 2
+    refine: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "n_neurons", _size("n_neurons", self.n_neurons))
+        object.__setattr__(self, "seeds", parse_seeds(self.seeds))
+        alphas = tuple(float(a) for a in parse_alphas(self.alphas).tolist())
+        object.__setattr__(self, "alphas", alphas)
+        object.__setattr__(self, "stop_after", _size("stop_after", self.stop_after, 1))
+        object.__setattr__(self, "refine", bool(self.refine))
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "n_neurons": self.n_neurons,
+            "seeds": list(self.seeds),
+            "alphas": list(self.alphas),
+            **_training_record(self.training),
+            "stop_after": self.stop_after,
+            "refine": self.refine,
+        }
+
+
+@dataclass(frozen=True)
+class BaselineSettings(RunSettings):
+    """The baseline rules, one network per seed and load, recalled from clean cues and cues
+    with a fraction ``flips`` of their bits flipped (see :func:`run_baselines`)."""
+
+    kind: ClassVar[str] = "baselines"
+    n_neurons: int = 100
+    seeds: tuple[int, ...] = tuple(range(20))
+    flips: tuple[float, ...] = ()
+    look_ahead: int = 5
+    mpf_steps: int = 40_000
+    dtype: str = "float64"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "n_neurons", _size("n_neurons", self.n_neurons))
+        object.__setattr__(self, "seeds", parse_seeds(self.seeds))
+        flips = [float(f) for f in np.round(np.asarray(self.flips, float).reshape(-1), 6)]
+        if not flips or any(not 0 <= f <= 1 for f in flips):
+            raise ValueError(f"flip fractions must lie in [0, 1], at least one, got {flips}")
+        object.__setattr__(self, "flips", tuple(flips))
+        object.__setattr__(self, "look_ahead", _size("look_ahead", self.look_ahead, 1))
+        object.__setattr__(self, "mpf_steps", _size("mpf_steps", self.mpf_steps, 1))
+        object.__setattr__(self, "dtype", Training(dtype=self.dtype).dtype)
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "n_neurons": self.n_neurons,
+            "seeds": list(self.seeds),
+            "flips": list(self.flips),
+            "look_ahead": self.look_ahead,
+            "mpf_steps": self.mpf_steps,
+            "dtype": self.dtype,
+        }
+
+
+@dataclass(frozen=True)
+class CeilingSettings(RunSettings):
+    """The exact fixed-point capacity of one network per seed and size, each storing the first
+    patterns of a bank of ``ceil(max_load N)``."""
+
+    kind: ClassVar[str] = "ceiling"
+    seeds: tuple[int, ...] = tuple(range(10))
+    max_load: float = 2.4
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "seeds", parse_seeds(self.seeds))
+        load = float(self.max_load)
+        if not (np.isfinite(load) and load > 0):
+            raise ValueError(f"max_load must be a positive load M/N, got {self.max_load}")
+        object.__setattr__(self, "max_load", load)
+
+    def record(self) -> dict[str, Any]:
+        return {"max_load": self.max_load, "seeds": list(self.seeds)}
