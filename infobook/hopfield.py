@@ -95,14 +95,6 @@ def corrupt(patterns: Any, n_flips: int, seed: int | np.random.Generator = 0) ->
 # --------------------------------------------------------------------------- dynamics
 
 
-def local_fields(weights: Any, states: Any, bias: Any | None = None) -> Any:
-    """Fields :math:`h = W s + b` of states of shape ``(..., K, N)`` (K states per network)."""
-    h = states @ _swap(weights)
-    if bias is not None:
-        h = h + bias[..., None, :]
-    return h
-
-
 def energy(weights: Any, states: Any, bias: Any | None = None) -> Any:
     r"""Hopfield energy :math:`E = -\tfrac12 s^T W s - b^T s`, shape ``(..., K)``."""
     h = states @ _swap(weights)

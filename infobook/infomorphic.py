@@ -367,7 +367,8 @@ def train(
     training : Training or None
         The recipe, made once by the caller; or None to make it here from ``options``.
     seed : int
-        Seed of the initial weights (:func:`initial_weights`), ignored when ``initial`` is given.
+        Seed of the initial weights (:func:`infobook.neuron.initial_weights`), ignored when
+        ``initial`` is given.
     initial : array (..., N, N) or None
         Explicit initial weights (the diagonal is set to 0).
     **options

@@ -32,8 +32,10 @@ def sigmoid(x: Any) -> Any:
     return ((~neg) * s + neg * (e * s)).astype(x.dtype)
 
 
-def off_diagonal(n: int, dtype: Any = np.float64, xp: Any = np) -> Any:
-    """The mask ``1 - I`` of shape (n, n): multiplying by it removes self-coupling."""
+def off_diagonal(n: int, dtype: Any = "float64", xp: Any = None) -> Any:
+    """The mask ``1 - I`` of shape (n, n) in the array module ``xp`` (default NumPy):
+    multiplying by it removes self-coupling."""
+    xp = np if xp is None else xp
     return 1 - xp.eye(n, dtype=dtype)
 
 
@@ -92,12 +94,14 @@ class NeuronModel:
             raise ValueError(f"the bin range must be finite with hi > lo, got {self.value_range}")
 
 
-def forward(weights: Any, patterns: Any, model: NeuronModel = NeuronModel()) -> dict[str, Any]:
-    """Inputs, output probabilities, bins and per-neuron pmfs for the stored patterns.
+def forward(weights: Any, patterns: Any, model: NeuronModel | None = None) -> dict[str, Any]:
+    """Inputs, output probabilities, bins and per-neuron pmfs for the stored patterns
+    (``model`` None: the published neuron, :class:`NeuronModel` with its defaults).
 
     Returns a dict with ``theta`` (..., M, N), ``t_index``/``r_index`` (..., M, N) and ``pmf``
     (..., N, bins_t, bins_r, 2).
     """
+    model = NeuronModel() if model is None else model
     xp = array_namespace(weights, patterns)
     n = patterns.shape[-1]
     if weights.shape[-2:] != (n, n):

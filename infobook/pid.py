@@ -38,7 +38,7 @@ LN2 = math.log(2.0)
 
 #: Order of the atoms in a goal vector, as published: [unq_T, unq_R, red, syn, H_res]
 #: with source 1 = the teaching input T and source 2 = the recurrent input R
-#: (:data:`infobook.atoms.GENERIC`).
+#: (``infobook.atoms.GENERIC``).
 GOAL_ATOMS: tuple[str, ...] = vocabulary.GENERIC
 
 #: Named goals of the infomorphic chapters (weights in the order of :data:`GOAL_ATOMS`).
@@ -81,6 +81,19 @@ class LatticeAtoms(NamedTuple):
     syn: Any
 
 
+_ATOM_DOCS = {
+    "red": "Redundancy: the information both sources carry about the target.",
+    "unq1": "Unique information of source 1 (the teaching input T of a Hopfield neuron).",
+    "unq2": "Unique information of source 2 (the recurrent input R of a Hopfield neuron).",
+    "syn": "Synergy: the information only the two sources together carry.",
+    "res": "Residual entropy H(Y | S1, S2): what neither source explains.",
+}
+for _name, _text in _ATOM_DOCS.items():
+    getattr(Atoms, _name).__doc__ = _text
+    if _name != "res":
+        getattr(LatticeAtoms, _name).__doc__ = _text
+
+
 class PointwiseSxPID(NamedTuple):
     """Pointwise (local) quantities, each of the shape of ``p`` (0 where ``p == 0``).
 
@@ -94,6 +107,11 @@ class PointwiseSxPID(NamedTuple):
     atoms: Atoms
     informative: LatticeAtoms
     misinformative: LatticeAtoms
+
+
+PointwiseSxPID.atoms.__doc__ = "Local atoms and local residual, each of the shape of p."
+PointwiseSxPID.informative.__doc__ = "Local informative parts i+ of the four lattice atoms."
+PointwiseSxPID.misinformative.__doc__ = "Local misinformative parts i- of the four lattice atoms."
 
 
 # --------------------------------------------------------------------------- validation
@@ -213,7 +231,8 @@ class Goal:
 
 
 def goal_vector(goal: Goal | str | Sequence[float] | Any) -> np.ndarray:
-    """The weights ``[unq1, unq2, red, syn, res]`` of a goal (see :meth:`Goal.parse`)."""
+    """The weights ``[unq1, unq2, red, syn, res]`` of a goal
+    (see :meth:`infobook.pid.Goal.parse`)."""
     return Goal.parse(goal).vector
 
 

@@ -14,12 +14,6 @@ from . import atoms
 #: of :mod:`infobook.atoms` (``unq1`` and ``unq_T`` share a colour).
 ATOM_COLORS: dict[str, str] = atoms.COLORS
 
-#: Display labels of the atoms: generic sources S1, S2 (``unq1``, ``unq2``) in the chapter on
-#: PID, the teaching input T and recurrent input R (``unq_T``, ``unq_R``) in the Hopfield
-#: chapters (:data:`infobook.atoms.LABELS`; :data:`infobook.atoms.NEURON_LABELS` names the
-#: residual with T and R).
-ATOM_LABELS: dict[str, str] = atoms.LABELS
-
 
 def use_style() -> None:
     """Apply the book's matplotlib style (``infobook.mplstyle``)."""

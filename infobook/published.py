@@ -46,8 +46,8 @@ ABLATION: tuple[tuple[str, float], ...] = (
 )
 
 #: Capacities at N = 100 of baseline rules that no publication states for this protocol (clean
-#: cue, a_cos >= 0.95): measured with an independent implementation and given with the
-#: project's specification as references for the baselines table, not as published values.
+#: cue, a_cos >= 0.95): measured with an independent implementation of the same protocol and
+#: quoted as references for the baselines table, not as published values.
 BASELINE_REFERENCE: dict[str, str] = {
     "pseudo_inverse": "0.98",  # projection rule with zero diagonal
     "storkey": "0.46",  # Storkey (1997) rule

@@ -27,7 +27,7 @@ from infobook.experiments.settings import SweepSettings
 from infobook.hopfield import capacity_from_scan
 from infobook.infomorphic import Training
 
-SPEC = SweepSettings(
+SETTINGS = SweepSettings(
     n_neurons=16,
     seeds=(0, 1),
     alphas=(0.5, 1.0, 1.5, 2.0),
@@ -64,12 +64,12 @@ def test_goal_capacity_equals_the_capacity_run(tmp_path):
         "mutual_information",
         16,
         [0, 1],
-        SPEC.alphas,
+        SETTINGS.alphas,
         epochs=40,
         progress=False,
     )
     expected = capacity_from_scan(ds).values
-    np.testing.assert_array_equal(sweeps.goal_capacity("mutual_information", SPEC), expected)
+    np.testing.assert_array_equal(sweeps.goal_capacity("mutual_information", SETTINGS), expected)
 
 
 def test_refinement_bisects_to_one_pattern():
@@ -80,7 +80,7 @@ def test_refinement_bisects_to_one_pattern():
         training=Training(epochs=40),
         refine=True,
     )
-    coarse = sweeps.goal_capacity("redundancy", SPEC)[0]
+    coarse = sweeps.goal_capacity("redundancy", SETTINGS)[0]
     fine = sweeps.goal_capacity("redundancy", spec)[0]
     assert coarse <= fine < coarse + 0.5
     assert round(fine * 16) == fine * 16
@@ -88,7 +88,7 @@ def test_refinement_bisects_to_one_pattern():
 
 def test_sweep_on_a_local_cluster_equals_the_in_process_sweep(tmp_path):
     distributed = pytest.importorskip("distributed")
-    local = sweeps.run_sweep(tmp_path / "local.nc", GOALS, SPEC, progress=False)
+    local = sweeps.run_sweep(tmp_path / "local.nc", GOALS, SETTINGS, progress=False)
     with (
         distributed.LocalCluster(
             n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
@@ -97,7 +97,7 @@ def test_sweep_on_a_local_cluster_equals_the_in_process_sweep(tmp_path):
     ):
         assert len(client.scheduler_info()["workers"]) == 2
         remote = sweeps.run_sweep(
-            tmp_path / "remote.nc", GOALS, SPEC, client=client, progress=False
+            tmp_path / "remote.nc", GOALS, SETTINGS, client=client, progress=False
         )
     np.testing.assert_array_equal(remote.alpha_c.values, local.alpha_c.values)
     assert remote.done.values.tolist() == [1] * len(GOALS)
@@ -129,20 +129,20 @@ def test_a_killed_sweep_resumes_without_recomputing(tmp_path):
     partial = load_results(out)  # a readable file with the two finished goals
     assert partial.done.values.tolist() == [1, 1, 0, 0, 0]
     recomputed = []
-    resumed = sweeps.run_sweep(out, GOALS, SPEC, progress=False, on_goal_done=recomputed.append)
+    resumed = sweeps.run_sweep(out, GOALS, SETTINGS, progress=False, on_goal_done=recomputed.append)
     assert recomputed == [2, 3, 4]
-    fresh = sweeps.run_sweep(tmp_path / "fresh.nc", GOALS, SPEC, progress=False)
+    fresh = sweeps.run_sweep(tmp_path / "fresh.nc", GOALS, SETTINGS, progress=False)
     np.testing.assert_array_equal(resumed.alpha_c.values, fresh.alpha_c.values)
     assert not list(tmp_path.glob(".*.tmp"))
     with pytest.raises(ValueError, match="other goals"):
-        sweeps.run_sweep(out, GOALS[:3], SPEC, progress=False)
+        sweeps.run_sweep(out, GOALS[:3], SETTINGS, progress=False)
 
 
 def test_bad_goals_fail_before_any_work(tmp_path):
     with pytest.raises(ValueError, match="shape"):
-        sweeps.run_sweep(tmp_path / "x.nc", np.zeros((3, 4)), SPEC, progress=False)
+        sweeps.run_sweep(tmp_path / "x.nc", np.zeros((3, 4)), SETTINGS, progress=False)
     with pytest.raises(ValueError):
-        sweeps.run_sweep(tmp_path / "x.nc", [[0, 0, np.nan, 0, 0]], SPEC, progress=False)
+        sweeps.run_sweep(tmp_path / "x.nc", [[0, 0, np.nan, 0, 0]], SETTINGS, progress=False)
     assert not (tmp_path / "x.nc").exists()
 
 

@@ -4,6 +4,7 @@ import re
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 
 from infobook.book import SCALES, chapters, find_root, parameter_file
@@ -74,7 +75,8 @@ def test_every_chapter_has_both_parameter_sets_matching_its_parameters_cell():
 
 
 def test_chapter_code_cells_are_lint_clean(tmp_path):
-    """The chapters' code, converted with jupytext, passes ruff (errors and unused names)."""
+    """The chapters' code, converted with jupytext, passes ruff (errors, unused names, and lines
+    of at most 88 columns: the width of a code cell on the page)."""
     import shutil
     import subprocess
     import sys
@@ -83,7 +85,8 @@ def test_chapter_code_cells_are_lint_clean(tmp_path):
 
     for name in chapters(ROOT):
         nb = jupytext.read(ROOT / "book" / f"{name}.md")
-        jupytext.write(nb, tmp_path / f"{name}.py", fmt="py:percent")
+        code = [c.source for c in nb.cells if c.cell_type == "code"]
+        (tmp_path / f"{name}.py").write_text("\n\n\n".join(code) + "\n")
     ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
     out = subprocess.run(
         [
@@ -92,7 +95,9 @@ def test_chapter_code_cells_are_lint_clean(tmp_path):
             "--no-cache",
             "--isolated",
             "--select",
-            "E9,F,B",
+            "E9,F,B,E501",
+            "--line-length",
+            "88",
             "--ignore",
             "B018",  # a bare expression at the end of a cell is how a notebook displays it
             "--output-format",
@@ -141,3 +146,41 @@ def test_chapter_code_reads_published_capacities_from_the_module():
                 continue
             found = literal.findall(cell.source)
             assert not found, f"{name}: published values {found} typed in a code cell"
+
+
+@pytest.mark.parametrize("name", chapters(ROOT))
+def test_chapters_round_trip_through_jupytext_byte_for_byte(name):
+    """Opening a chapter in JupyterLab (jupytext's contents manager, with the project's pinned
+    jupytext and the kernel of its environment) and saving it leaves the file unchanged."""
+    import jupytext
+
+    path = ROOT / "book" / f"{name}.md"
+    text = path.read_text()
+    nb = jupytext.reads(text, fmt="md:myst")
+    # what JupyterLab sets when the notebook's kernel starts
+    nb.metadata["kernelspec"] = {
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
+        "name": "python3",
+    }
+    assert jupytext.writes(nb, fmt="md:myst") == text
+    assert f"jupytext_version: {jupytext.__version__}" in text
+
+
+@pytest.mark.slow
+def test_the_readme_papermill_lines_work_as_written():
+    """The README's plain papermill commands, run as written from the repository root."""
+    import subprocess
+
+    text = (ROOT / "README.md").read_text()
+    start = text.index("same run with papermill alone")
+    block = text[text.index("```bash", start) + len("```bash") :]
+    block = block[: block.index("```")]
+    assert "papermill" in block and "mkdir -p _build/run" in block
+    out = ROOT / "_build" / "run" / "01_pid.ipynb"
+    out.unlink(missing_ok=True)
+    proc = subprocess.run(
+        ["bash", "-e", "-c", block], cwd=ROOT, capture_output=True, text=True, timeout=900
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert out.is_file() and out.stat().st_size > 10_000

@@ -1,4 +1,4 @@
-"""infobook.pid against dit's PID_SX, SPEC's gate table, PID axioms and finite differences."""
+"""infobook.pid against dit's PID_SX, the published gate table, the axioms, finite differences."""
 
 import itertools
 
@@ -21,7 +21,7 @@ from infobook.pid import (
     sxpid_pointwise,
 )
 
-# SPEC section 1: (red, unq1, unq2, syn) for uniform inputs.
+# Makkeh, Gutknecht and Wibral (2021): (red, unq1, unq2, syn) for uniform inputs.
 GATE_TABLE = {
     "XOR": (-0.584962501, 0.584962501, 0.584962501, 0.415037499),
     "AND": (0.122556249, 0.188721876, 0.188721876, 0.311278124),

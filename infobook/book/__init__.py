@@ -25,12 +25,14 @@ and the command line), :mod:`infobook.book.site_check` (the checks of the built 
 """
 
 from .notes import parameter_note
+from .parameters import ParameterError, chapter_parameters, check_overrides
 from .pipeline import (
     SCALES,
     VENDOR_PACKAGES,
     build,
     chapter_source,
     chapters,
+    current_execution,
     execute_chapter,
     find_root,
     is_notebook,
@@ -44,12 +46,16 @@ from .pipeline import (
 from .site_check import check_site
 
 __all__ = [
+    "ParameterError",
     "SCALES",
+    "chapter_parameters",
+    "check_overrides",
     "VENDOR_PACKAGES",
     "build",
     "chapter_source",
     "chapters",
     "check_site",
+    "current_execution",
     "execute_chapter",
     "find_root",
     "is_notebook",

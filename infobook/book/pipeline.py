@@ -17,6 +17,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from .notes import ORIGIN_VARIABLE
+from .parameters import ParameterError, chapter_parameters, check_overrides
 from .site_check import check_site
 
 #: The parameter sets of every chapter, ``book/params/<scale>/<chapter>.yaml``.
@@ -104,9 +106,19 @@ def load_parameters(path: Path | None) -> dict[str, Any]:
         return {}
     import yaml
 
-    data = yaml.safe_load(Path(path).read_text()) or {}
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no parameter file {path}")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" (line {where.line + 1})" if where is not None else ""
+        raise ParameterError(
+            f"{path} is not valid YAML{line}; write one 'name: value' per line"
+        ) from None
     if not isinstance(data, dict):
-        raise ValueError(f"{path}: a parameter file must be a mapping of name: value")
+        raise ParameterError(f"{path}: a parameter file must be a mapping of name: value")
     return data
 
 
@@ -114,32 +126,86 @@ def load_parameters(path: Path | None) -> dict[str, Any]:
 
 
 def execute_chapter(
-    source: Path, output: Path, parameters: dict[str, Any], *, cwd: Path | None = None
+    source: Path,
+    output: Path,
+    parameters: dict[str, Any],
+    *,
+    cwd: Path | None = None,
+    origin: str = "",
+    progress: bool = False,
 ) -> float:
     """Execute one chapter with papermill; returns the wall time in seconds.
 
-    The MyST-markdown source is read with jupytext; papermill injects ``parameters`` after the
-    cell tagged ``parameters`` and writes the executed notebook to ``output``.
+    The MyST-markdown source is read with jupytext; every name of ``parameters`` must be a
+    parameter of the chapter's ``parameters`` cell with a value of a compatible type
+    (:func:`infobook.book.parameters.check_overrides`, checked before any cell runs); papermill
+    injects them after that cell and writes the executed notebook to ``output``. ``origin``
+    says where the values came from (a parameter set or a file) for the page's note; with
+    ``progress`` a bar follows the cells.
     """
+    import json
+
     import jupytext
     import papermill
 
-    os.environ.pop("MPLBACKEND", None)  # an Agg backend here would drop every figure
     nb = jupytext.read(source)
+    check_overrides(source.stem, chapter_parameters(nb), parameters)
+    os.environ.pop("MPLBACKEND", None)  # an Agg backend here would drop every figure
     output.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    papermill.execute_notebook(
-        nb,
-        str(output),
-        parameters=parameters,
-        kernel_name="python3",
-        cwd=str(cwd or source.parent),
-        progress_bar=False,
-        log_output=False,
-    )
+    before = os.environ.get(ORIGIN_VARIABLE)
+    os.environ[ORIGIN_VARIABLE] = json.dumps({"origin": origin, "overrides": parameters})
+    try:
+        papermill.execute_notebook(
+            nb,
+            str(output),
+            parameters=parameters,
+            kernel_name="python3",
+            cwd=str(cwd or source.parent),
+            progress_bar=progress,
+            log_output=False,
+            # the kernel's start-up notice about TCP transport on the loopback is not for readers
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+        )
+    finally:
+        if before is None:
+            os.environ.pop(ORIGIN_VARIABLE, None)
+        else:
+            os.environ[ORIGIN_VARIABLE] = before
     seconds = time.perf_counter() - t0
     _hide_injected_parameters(output)
     return seconds
+
+
+def chapter_fingerprint(root: Path, name: str, parameters: dict[str, Any]) -> str:
+    """A digest of everything an executed chapter depends on: its source, its parameters and
+    every file of the library. Two executions with the same fingerprint compute the same page."""
+    import hashlib
+    import json
+
+    digest = hashlib.sha256()
+    digest.update(chapter_source(root, name).read_bytes())
+    digest.update(json.dumps(parameters, sort_keys=True, default=str).encode())
+    package = Path(__file__).resolve().parents[1]
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _stamp(notebook: Path) -> Path:
+    return notebook.with_suffix(".fingerprint")
+
+
+def current_execution(root: Path, name: str, scale: str = "ci") -> Path | None:
+    """The notebook of ``name`` that the last ``build`` at ``scale`` executed, if it is current
+    (its fingerprint matches the chapter, parameters and library as they are now), else None."""
+    notebook = root / "_build" / "src" / "book" / f"{name}.ipynb"
+    stamp = _stamp(notebook)
+    if not (notebook.is_file() and stamp.is_file()):
+        return None
+    params = load_parameters(parameter_file(root, name, scale))
+    return notebook if stamp.read_text() == chapter_fingerprint(root, name, params) else None
 
 
 def _hide_injected_parameters(path: Path) -> None:
@@ -215,6 +281,12 @@ def build(root: Path, scale: str = "ci", *, only: list[str] | None = None) -> No
     # Not "_static": Jupyter Book would add every .js file found there to every page.
     vendor_scripts(root, src / "_vendor")
     names = chapters(root)
+    for name in names:  # every parameter set checked before any chapter runs
+        check_overrides(
+            name,
+            chapter_parameters(chapter_source(root, name)),
+            load_parameters(parameter_file(root, name, scale)),
+        )
     for name in names:
         if only and name not in only:
             continue
@@ -223,12 +295,20 @@ def build(root: Path, scale: str = "ci", *, only: list[str] | None = None) -> No
         out = src / "book" / f"{name}.ipynb"
         print(f"[book] executing {name} with the {scale} parameter set ...", flush=True)
         try:
-            seconds = execute_chapter(source, out, params, cwd=src / "book")
+            seconds = execute_chapter(
+                source,
+                out,
+                params,
+                cwd=src / "book",
+                origin=f"the `{scale}` parameter set",
+                progress=True,
+            )
         except Exception as exc:
             raise SystemExit(
                 f"[book] chapter {name} failed: {exc}\n"
                 f"[book] the partly executed notebook is {out.relative_to(root)}"
             ) from None
+        _stamp(out).write_text(chapter_fingerprint(root, name, params))
         print(f"[book]   {name} done in {seconds:.1f} s", flush=True)
     print("[book] rendering with Jupyter Book", flush=True)
     jb = Path(sys.executable).with_name("jupyter-book")
@@ -274,6 +354,13 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("check", help="check an already built _build/html")
     sub.add_parser("list", help="list the chapters")
     args = parser.parse_args(argv)
+    try:
+        return _command(parser, args)
+    except (ParameterError, FileNotFoundError, ValueError) as exc:
+        parser.exit(2, f"{parser.prog} {args.command}: error: {exc}\n")
+
+
+def _command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     root = find_root()
     if args.command == "build":
         build(root, args.scale, only=args.only)
@@ -284,9 +371,18 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("give --params or --scale, not both")
         pfile = args.params or (parameter_file(root, name, args.scale) if args.scale else None)
         params = load_parameters(pfile)
+        check_overrides(name, chapter_parameters(source), params)  # before anything else
         out = args.out or root / "_build" / "run" / f"{name}.ipynb"
+        if args.scale:
+            origin = f"the `{args.scale}` parameter set"
+        elif pfile:
+            origin = f"the overrides in `{Path(pfile).name}`"
+        else:
+            origin = "the defaults of its parameters cell"
         print(f"executing {name} with {pfile or 'its default parameters'} -> {out}")
-        seconds = execute_chapter(source, out, params, cwd=source.parent)
+        seconds = execute_chapter(
+            source, out, params, cwd=source.parent, origin=origin, progress=True
+        )
         print(f"done in {seconds:.1f} s; open {out} in JupyterLab to read it")
     elif args.command == "check":
         problems = check_site(root / "_build" / "html", toc_documents(root))

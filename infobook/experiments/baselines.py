@@ -83,7 +83,8 @@ def run_baselines(
     reuse: Sequence[Path | str] = (),
 ) -> Any:
     """Capacity and robustness of the baseline rules, one network per seed and load, saved as
-    each (rule, load) completes and resumed like :func:`run_capacity`.
+    each (rule, load) completes and resumed like
+    :func:`infobook.experiments.capacity.run_capacity`.
 
     ``reuse`` names other results files of this function with the same settings (for example a
     rule run as a process of its own): their finished (rule, load) entries are taken instead of

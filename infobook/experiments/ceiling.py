@@ -49,7 +49,7 @@ def run_fixed_point_ceiling(
 ) -> Any:
     """Exact fixed-point capacity (:func:`infobook.rules.fixed_point_capacity`) of one network
     per seed and size, saved after each network and resumed like
-    :func:`infobook.experiments.run_capacity`.
+    :func:`infobook.experiments.capacity.run_capacity`.
 
     Network ``(N, seed)`` stores the first M patterns of ``pattern_bank([seed], M_max, N)``
     (the banks of the capacity scans) with ``M_max = ceil(max_load N)``. Returns a dataset with

@@ -6,11 +6,15 @@ is recorded in the run's results file as JSON (:meth:`RunSettings.record`); a ru
 file must have the same settings, and :meth:`RunSettings.difference` names the first setting
 that differs. One subclass per kind of run, each a frozen dataclass:
 
-* :class:`CapacitySettings`: a capacity curve of one goal (:func:`run_capacity`);
-* :class:`SweepSettings`: the capacity of many goals (:func:`run_sweep`, :func:`optimise_goal`);
-* :class:`BaselineSettings`: the baseline rules with clean and noisy cues (:func:`run_baselines`);
+* :class:`CapacitySettings`: a capacity curve of one goal
+  (:func:`~infobook.experiments.capacity.run_capacity`);
+* :class:`SweepSettings`: the capacity of many goals
+  (:func:`~infobook.experiments.sweeps.run_sweep`,
+  :func:`~infobook.experiments.sweeps.optimise_goal`);
+* :class:`BaselineSettings`: the baseline rules with clean and noisy cues
+  (:func:`~infobook.experiments.baselines.run_baselines`);
 * :class:`CeilingSettings`: the exact fixed-point capacity against N
-  (:func:`run_fixed_point_ceiling`).
+  (:func:`~infobook.experiments.ceiling.run_fixed_point_ceiling`).
 
 The two infomorphic kinds hold the training recipe :class:`infobook.infomorphic.Training`
 (defined once, there).
@@ -188,7 +192,8 @@ class SweepSettings(RunSettings):
 @dataclass(frozen=True)
 class BaselineSettings(RunSettings):
     """The baseline rules, one network per seed and load, recalled from clean cues and cues
-    with a fraction ``flips`` of their bits flipped (see :func:`run_baselines`)."""
+    with a fraction ``flips`` of their bits flipped (see
+    :func:`~infobook.experiments.baselines.run_baselines`)."""
 
     kind: ClassVar[str] = "baselines"
     n_neurons: int = 100

@@ -136,6 +136,9 @@ def copy_finished(dst: Any, src: Any) -> int:
 class RunStore:
     """A resumable results file of one run.
 
+    The dataset being filled is the attribute ``ds``; a run writes an entry's values into it
+    and calls :meth:`finish`.
+
     Parameters
     ----------
     path : path
@@ -148,9 +151,6 @@ class RunStore:
     identity : mapping of str to str
         Variables besides the settings that an existing file must hold unchanged, each with
         what it is (``{"gamma": "goals"}`` for a sweep).
-
-    The dataset being filled is :attr:`ds`; a run writes an entry's values into it and calls
-    :meth:`finish`.
     """
 
     def __init__(
@@ -166,11 +166,10 @@ class RunStore:
         self.ds = template
         self.ds.attrs["settings"] = settings.to_json()
         self.history: list[dict[str, str]] = []
-        self.resumed = 0
         if self.path.exists():
             old = load_results(self.path)
             self._check(old, self.path, "choose another --out or delete the file", identity)
-            self.resumed = copy_finished(self.ds, old)
+            copy_finished(self.ds, old)
             self.history = json.loads(old.attrs.get("provenance", "[]"))
         self.ds.attrs["provenance"] = json.dumps(self.history)
 
