@@ -27,7 +27,7 @@ from scipy import stats
 from . import atoms
 from .backend import Backend, array_namespace, get_backend, to_numpy
 from .histogram import DEFAULT_RANGE, bin_index, joint_pmf
-from .hopfield import accuracy, loads_to_patterns, pattern_bank, recall
+from .hopfield import accuracy, loads_to_patterns, parse_alphas, parse_seeds, pattern_bank, recall
 from .pid import Atoms, sxpid
 from .rules import hebbian_weights
 
@@ -94,7 +94,8 @@ def hebbian_pid_scan(
     """
     import xarray as xr
 
-    seeds = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
+    seeds = list(parse_seeds(seeds))
+    alphas = parse_alphas(alphas, ascending=False)
     ms = loads_to_patterns(alphas, n_neurons)
     xp = get_backend(backend).xp
     bank = xp.asarray(pattern_bank(seeds, int(ms.max()), n_neurons, dtype=np.float32))

@@ -258,6 +258,45 @@ def published_alphas() -> np.ndarray:
     return np.round(0.01 + 0.05 * np.arange(41), 2)
 
 
+def parse_seeds(seeds: int | Sequence[int]) -> tuple[int, ...]:
+    """Seeds ``0 .. seeds-1`` for an integer, else the given seeds; at least one, each an
+    integer >= 0, no repeats."""
+    if isinstance(seeds, bool):
+        raise TypeError(f"seeds must be a number of seeds or a list of seeds, got {seeds!r}")
+    if isinstance(seeds, int | np.integer):
+        if seeds < 1:
+            raise ValueError(f"the number of seeds must be >= 1, got {seeds}")
+        return tuple(range(int(seeds)))
+    try:
+        out = tuple(int(s) for s in seeds)
+    except (TypeError, ValueError):
+        raise TypeError(f"seeds must be integers, got {seeds!r}") from None
+    if not out:
+        raise ValueError("no seeds given: pass a number of seeds or a non-empty list")
+    if any(s < 0 for s in out) or len(set(out)) != len(out):
+        raise ValueError(f"seeds must be distinct integers >= 0, got {list(out)}")
+    return out
+
+
+def parse_alphas(alphas: Sequence[float] | None, *, ascending: bool = True) -> np.ndarray:
+    """A load grid (default: the published 0.01 ... 2.01 step 0.05, :func:`published_alphas`),
+    rounded to 6 decimals; non-empty, finite and positive, and (with ``ascending``, as the long
+    runs need) ascending without repeats."""
+    if alphas is None:
+        return published_alphas()
+    try:
+        arr = np.round(np.asarray(alphas, dtype=float).reshape(-1), 6)
+    except (TypeError, ValueError):
+        raise ValueError(f"loads must be numbers, got {alphas!r}") from None
+    if arr.size == 0:
+        raise ValueError("the load grid is empty; give at least one load alpha = M / N > 0")
+    if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
+        raise ValueError(f"loads alpha = M / N must be finite and > 0, got {arr.tolist()}")
+    if ascending and np.any(np.diff(arr) <= 0):
+        raise ValueError(f"loads must be ascending without repeats, got {arr.tolist()}")
+    return arr
+
+
 def loads_to_patterns(alphas: Sequence[float], n_neurons: int) -> np.ndarray:
     """Number of patterns M = round(alpha N) (at least 1) for each load."""
     m = np.maximum(1, np.rint(np.asarray(alphas, dtype=float) * n_neurons).astype(int))
@@ -330,8 +369,8 @@ def capacity_scan(
     if isinstance(rules, str) or callable(rules):
         rules = [rules]
     named = [get_rule(r) for r in rules]
-    alphas = published_alphas() if alphas is None else np.asarray(alphas, dtype=float)
-    seeds = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
+    alphas = parse_alphas(alphas, ascending=False)
+    seeds = list(parse_seeds(seeds))
     ms = loads_to_patterns(alphas, n_neurons)
     bank = xp.asarray(pattern_bank(seeds, int(ms.max()), n_neurons, bias=bias, dtype=dtype))
     out = {
@@ -454,7 +493,9 @@ def stability_scan(
     import xarray as xr
 
     _, fn = get_rule(rule)
-    seeds = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
+    _check_sizes(n_neurons=n_neurons)
+    alphas = parse_alphas(alphas, ascending=False)
+    seeds = list(parse_seeds(seeds))
     flips = (
         np.round(np.arange(0, 0.51, 0.02), 2)
         if flip_fractions is None

@@ -213,6 +213,12 @@ def goal_and_gradient(
     if kernel not in KERNELS:
         raise ValueError(f"unknown kernel {kernel!r}; choose one of {', '.join(KERNELS)}")
     xp = array_namespace(weights, patterns)
+    weights = xp.asarray(weights)
+    patterns = _check_patterns(patterns, None)
+    if weights.ndim < 2 or not bool(xp.all(xp.isfinite(weights))):
+        raise ValueError(
+            f"weights must be a finite array of shape (..., N, N), got shape {weights.shape}"
+        )
     use_fused = _use_fused(kernel, xp)
     if use_fused:  # the compiled kernel takes one floating dtype
         weights, patterns = np.asarray(weights), np.asarray(patterns)
@@ -317,8 +323,9 @@ def evaluate(
     }
 
 
-def _check_patterns(patterns: Any, dtype: str) -> Any:
-    """Patterns as a floating array of ``dtype`` of shape (..., M, N), every entry +-1."""
+def _check_patterns(patterns: Any, dtype: str | None) -> Any:
+    """Patterns as a floating array of ``dtype`` (None: their own floating dtype, float64 for
+    integers) of shape (..., M, N), every entry +-1."""
     xp = array_namespace(patterns)
     try:
         arr = xp.asarray(patterns)
@@ -337,7 +344,9 @@ def _check_patterns(patterns: Any, dtype: str) -> Any:
             f"patterns need at least one pattern of at least two neurons, got shape "
             f"{tuple(arr.shape)}"
         )
-    arr = arr.astype(dtype)
+    if dtype is None:
+        dtype = arr.dtype if arr.dtype.kind == "f" else "float64"
+    arr = arr.astype(dtype, copy=False)
     if not bool(xp.all(xp.abs(arr) == 1)):
         raise ValueError(
             "patterns must hold only +1 and -1 (for 0/1 patterns use 2 * x - 1); found other "

@@ -16,8 +16,12 @@ ATOM_COLORS: dict[str, str] = atoms.COLORS
 
 
 def use_style() -> None:
-    """Apply the book's matplotlib style (``infobook.mplstyle``)."""
+    """Apply the book's matplotlib style (``infobook.mplstyle``), and let pandas show every
+    table cell whole (no "..." in long texts of a results table)."""
     import matplotlib.pyplot as plt
+    import pandas as pd
+
+    pd.set_option("display.max_colwidth", None)
 
     with resources.as_file(resources.files("infobook") / "infobook.mplstyle") as path:
         plt.style.use(str(path))

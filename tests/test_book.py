@@ -219,3 +219,20 @@ def test_a_changed_chapter_is_not_taken_from_the_last_build(tmp_path):
     assert chapter_fingerprint(ROOT, "01_pid", params) == base
     assert chapter_fingerprint(ROOT, "01_pid", {**params, "seed": 1}) != base
     assert chapter_fingerprint(ROOT, "02_hopfield", params) != base
+
+
+@pytest.mark.slow
+def test_a_page_rerun_with_overrides_says_so(tmp_path):
+    params = tmp_path / "mine.yaml"
+    params.write_text("n_random: 7\n")
+    out = tmp_path / "out.ipynb"
+    proc = subprocess.run(
+        [sys.executable, "-m", "infobook.book", "run", "01_pid", "--params", str(params),
+         "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "Executing" in proc.stderr  # papermill's progress bar follows the cells
+    text = out.read_text()
+    assert "overrides in `mine.yaml`" in text and "overridden: `n_random = 7`" in text
+    assert "Parameter set: `ci`" not in text

@@ -344,3 +344,57 @@ def test_fixed_point_ceiling_run_resumes_and_matches_the_direct_computation(tmp_
         run_fixed_point_ceiling(out, [12], 2, max_load=2.0, progress=False)
     with pytest.raises(ValueError, match="sizes"):
         run_fixed_point_ceiling(tmp_path / "x.nc", [1], 2, progress=False)
+
+
+# ----------------------------------------------------------------- settings and store
+
+
+def test_settings_name_the_setting_that_differs():
+    from infobook.experiments import capacity_settings
+
+    a = capacity_settings("redundancy", 20, 2, epochs=30)
+    assert a.difference(a.record()) is None and a.difference(a.to_json()) is None
+    b = capacity_settings("redundancy", 20, 2, epochs=31)
+    assert b.difference(a.record()) == "setting 'epochs' is 30 in the file but 31 in this run"
+    c = capacity_settings("redundancy", 20, 2, epochs=30, betas=(0.8, 0.999))
+    assert "'betas' is nothing in the file" in c.difference(a.record())
+    # the kernel and the memory budget train the same networks: not part of the settings
+    assert capacity_settings("redundancy", 20, 2, epochs=30, kernel="array").record() == (
+        a.record()
+    )
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda p: run_capacity(p, seeds=0, progress=False), "seeds must be >= 1"),
+        (lambda p: run_capacity(p, n_neurons=1, progress=False), "n_neurons"),
+        (lambda p: run_capacity(p, alphas=[], progress=False), "empty"),
+        (lambda p: run_capacity(p, alphas=[0.5, 0.2], progress=False), "ascending"),
+        (lambda p: run_capacity(p, goal="nope", progress=False), "unknown goal"),
+        (lambda p: run_capacity(p, lr=0, progress=False), "learning rate"),
+        (lambda p: run_capacity(p.with_suffix(".csv"), progress=False), r"\.nc"),
+        (lambda p: run_capacity(p, backend="gpu", progress=False), "back end"),
+        (lambda p: run_baselines(p, [], progress=False), "no rules"),
+        (lambda p: run_baselines(p, ["hebbian"], flips=[1.5], progress=False), r"\[0, 1\]"),
+        (lambda p: run_fixed_point_ceiling(p, [], progress=False), "sizes"),
+        (lambda p: run_fixed_point_ceiling(p, [10], max_load=0, progress=False), "max_load"),
+        (lambda p: sweeps.run_sweep(p, [], SETTINGS, progress=False), "K >= 1"),
+        (lambda p: sweeps.optimise_goal(0, SETTINGS, storage=None), "trials"),
+    ],
+)
+def test_long_runs_refuse_bad_input_before_any_work(tmp_path, call, match):
+    path = tmp_path / "run.nc"
+    with pytest.raises((ValueError, TypeError), match=match):
+        call(path)
+    assert not path.exists()
+
+
+def test_a_file_that_is_not_a_results_file_is_named(tmp_path):
+    bad = tmp_path / "bad.nc"
+    bad.write_text("hello")
+    with pytest.raises(ValueError, match="not a results file"):
+        load_results(bad)
+    with pytest.raises(ValueError, match="not a results file"):
+        run_capacity(bad, "redundancy", 8, 1, [0.5], epochs=2, progress=False)
+    assert bad.read_text() == "hello"  # never overwritten

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from infobook import fused
 from infobook import hopfield as hf
 from infobook import infomorphic as im
 from infobook.pid import NAMED_GOALS
@@ -79,10 +80,17 @@ def test_training_with_either_kernel_gives_the_same_networks():
 
 
 def test_nan_weights_give_nan_not_a_crash():
+    """Inside training a diverging neuron must not crash the kernel (the public entry point
+    refuses non-finite weights before they get here)."""
+    from infobook.neuron import NeuronModel
+    from infobook.pid import Goal
+
     w, p = _case((), 20, 30, 0.5, np.float64, 6)
     w[3, 5] = np.nan
-    value, _ = im.goal_and_gradient(w, p, "redundancy", kernel="fused")
+    value, _ = fused.goal_and_gradient(w, p, Goal.parse("redundancy"), NeuronModel())
     assert np.isnan(value[3]) and np.isfinite(np.delete(value, 3)).all()
+    with pytest.raises(ValueError, match="finite"):
+        im.goal_and_gradient(w, p, "redundancy", kernel="fused")
 
 
 def test_unknown_kernel_is_refused():

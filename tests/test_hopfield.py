@@ -140,3 +140,29 @@ def test_f_max_look_ahead_tolerates_isolated_failures():
     assert hf._f_max(np.array([1, 1, 0.9, 1, 0.5]), flips, 0.95, 2) == 0.3
     assert hf._f_max(np.array([1, 1, 0.9, 1, 0.5]), flips, 0.95, 1) == 0.1
     assert hf._f_max(np.array([0.5, 1, 1, 1, 1]), flips, 0.95, 1) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"alphas": []}, "empty"),
+        ({"alphas": [0.1, -0.2]}, "> 0"),
+        ({"alphas": [0.1, float("nan")]}, "finite"),
+        ({"alphas": ["a"]}, "numbers"),
+        ({"seeds": 0}, "seeds must be >= 1"),
+        ({"seeds": []}, "no seeds"),
+        ({"seeds": [1, 1]}, "distinct"),
+        ({"n_neurons": 0}, "n_neurons"),
+    ],
+)
+def test_scans_refuse_bad_grids_and_seeds(kwargs, match):
+    args = {"n_neurons": 20, "alphas": [0.1], "seeds": 2} | kwargs
+    with pytest.raises(ValueError, match=match):
+        hf.capacity_scan("hebbian", **args)
+
+
+def test_long_runs_need_ascending_loads():
+    with pytest.raises(ValueError, match="ascending"):
+        hf.parse_alphas([0.5, 0.1])
+    np.testing.assert_array_equal(hf.parse_alphas([0.5, 0.1], ascending=False), [0.5, 0.1])
+    np.testing.assert_array_equal(hf.parse_alphas(None), hf.published_alphas())

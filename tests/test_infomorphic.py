@@ -168,3 +168,48 @@ def test_step_memory_estimate_bounds_the_measured_peak(n, m, dtype):
         tracemalloc.stop()
     estimate = 4 * im.step_memory(n, m, dtype=dtype)
     assert 0.5 * estimate <= peak <= 1.2 * estimate, (peak, estimate)
+
+
+@pytest.mark.parametrize(
+    ("patterns", "kwargs", "error", "match"),
+    [
+        (np.ones((0, 10)), {}, ValueError, "at least one pattern"),
+        (np.full((4, 10), np.nan), {}, ValueError, r"\+1 and -1"),
+        (np.ones(10), {}, ValueError, "shape"),
+        (np.ones((4, 10)) * 2.5, {}, ValueError, r"\+1 and -1"),
+        ((np.arange(40).reshape(4, 10) % 2).astype(float), {}, ValueError, "2 \\* x - 1"),
+        (np.ones((4, 10)), {"epochs": 0}, ValueError, "epochs"),
+        (np.ones((4, 10)), {"lr": -0.05}, ValueError, "learning rate"),
+        (np.ones((4, 10)), {"lr": float("nan")}, ValueError, "learning rate"),
+        (np.ones((4, 10)), {"dtype": int}, ValueError, "dtype"),
+        (np.ones((4, 10)), {"kernel": "gpu"}, ValueError, "kernel"),
+        (np.ones((4, 10)), {"bins_r": 0}, ValueError, "bins_r"),
+        (np.ones((4, 10)), {"w_teach": float("inf")}, ValueError, "teaching weight"),
+        (np.ones((4, 10)), {"epoch": 5}, TypeError, "options of train"),
+        ("patterns", {}, TypeError, "numbers"),
+    ],
+)
+def test_train_refuses_bad_input_at_the_entry(patterns, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        im.train(patterns, **kwargs)
+
+
+def test_integer_patterns_train_like_float_ones():
+    p = hf.random_patterns(6, 12, seed=3)
+    a = im.train(p.astype(np.int64), epochs=20)
+    b = im.train(p, epochs=20)
+    np.testing.assert_array_equal(a.weights, b.weights)
+    assert np.abs(a.weights).max() > 0
+
+
+def test_goal_and_gradient_refuses_bad_input():
+    p = hf.random_patterns(5, 10, seed=0)
+    w = np.zeros((10, 10))
+    with pytest.raises(ValueError, match=r"\+1 and -1"):
+        im.goal_and_gradient(w, p * 3)
+    with pytest.raises(ValueError, match="finite"):
+        im.goal_and_gradient(np.full((10, 10), np.nan), p)
+    with pytest.raises(ValueError, match="kernel"):
+        im.goal_and_gradient(w, p, kernel="gpu")
+    with pytest.raises(ValueError, match="bins_r"):
+        im.goal_and_gradient(w, p, bins_r=0)

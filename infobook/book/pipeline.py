@@ -245,9 +245,9 @@ def vendor_scripts(root: Path, static_dir: Path) -> None:
             shutil.copytree(s, d, dirs_exist_ok=True, ignore=shutil.ignore_patterns("sre", "*.map"))
         else:
             shutil.copy2(s, d)
-    shutil.copy2(
-        Path(__file__).parent / "assets" / "widgets-offline.js", vendor / "widgets-offline.js"
-    )
+    assets = Path(__file__).parent / "assets"
+    shutil.copy2(assets / "widgets-offline.js", vendor / "widgets-offline.js")
+    shutil.copy2(assets / "infobook.css", static_dir / "infobook.css")  # -> _static/infobook.css
 
 
 # --------------------------------------------------------------------------- staging and build

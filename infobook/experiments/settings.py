@@ -23,58 +23,25 @@ The two infomorphic kinds hold the training recipe :class:`infobook.infomorphic.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
 import numpy as np
 
-from ..hopfield import published_alphas
+from ..hopfield import parse_alphas, parse_seeds, published_alphas
 from ..infomorphic import Training
 from ..pid import Goal
+
+__all__ = [
+    "BaselineSettings", "CapacitySettings", "CeilingSettings", "RunSettings", "SweepSettings",
+    "parse_alphas", "parse_seeds",
+]  # fmt: skip
 
 #: The fields of :class:`Training` recorded in every results file (others only when they differ
 #: from their defaults, so that files written before they existed still match).
 RECORDED_TRAINING = ("epochs", "lr", "w_teach", "bins_r", "dtype")
 _MISSING = object()
-
-
-def parse_seeds(seeds: int | Sequence[int]) -> tuple[int, ...]:
-    """Seeds ``0 .. seeds-1`` for an integer, else the given seeds; at least one, each an
-    integer >= 0, no repeats."""
-    if isinstance(seeds, bool):
-        raise TypeError(f"seeds must be a number of seeds or a list of seeds, got {seeds!r}")
-    if isinstance(seeds, int | np.integer):
-        if seeds < 1:
-            raise ValueError(f"the number of seeds must be >= 1, got {seeds}")
-        return tuple(range(int(seeds)))
-    try:
-        out = tuple(int(s) for s in seeds)
-    except (TypeError, ValueError):
-        raise TypeError(f"seeds must be integers, got {seeds!r}") from None
-    if not out:
-        raise ValueError("no seeds given: pass a number of seeds or a non-empty list")
-    if any(s < 0 for s in out) or len(set(out)) != len(out):
-        raise ValueError(f"seeds must be distinct integers >= 0, got {list(out)}")
-    return out
-
-
-def parse_alphas(alphas: Sequence[float] | None, n_neurons: int | None = None) -> np.ndarray:
-    """A load grid (default: the published 0.01 ... 2.01 step 0.05), rounded to 6 decimals;
-    non-empty, finite, positive, ascending and without repeats."""
-    if alphas is None:
-        return published_alphas()
-    try:
-        arr = np.round(np.asarray(alphas, dtype=float).reshape(-1), 6)
-    except (TypeError, ValueError):
-        raise ValueError(f"loads must be numbers, got {alphas!r}") from None
-    if arr.size == 0:
-        raise ValueError("the load grid is empty; give at least one load alpha = M / N > 0")
-    if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
-        raise ValueError(f"loads alpha = M / N must be finite and > 0, got {arr.tolist()}")
-    if np.any(np.diff(arr) <= 0):
-        raise ValueError(f"loads must be ascending without repeats, got {arr.tolist()}")
-    return arr
 
 
 def _size(name: str, value: Any, minimum: int = 2) -> int:
