@@ -17,6 +17,31 @@ GENERIC: tuple[str, ...] = ("unq1", "unq2", "red", "syn", "res")
 #: The same atoms for a Hopfield neuron (source 1 = teaching input T, source 2 = recurrent R).
 NEURON: tuple[str, ...] = ("unq_T", "unq_R", "red", "syn", "res")
 
+#: The 18 atoms of a three-source decomposition, named by their antichains of the redundancy
+#: lattice (sources 1, 2, 3 in axis order, each set's digits ascending), bottom to top; the
+#: residual entropy ``res`` is not an atom of the lattice and comes last.
+THREE_SOURCE: tuple[str, ...] = (
+    "{1}{2}{3}",
+    "{1}{2}",
+    "{1}{3}",
+    "{2}{3}",
+    "{1}{23}",
+    "{2}{13}",
+    "{3}{12}",
+    "{1}",
+    "{2}",
+    "{3}",
+    "{12}{13}{23}",
+    "{12}{13}",
+    "{12}{23}",
+    "{13}{23}",
+    "{12}",
+    "{13}",
+    "{23}",
+    "{123}",
+    "res",
+)
+
 _TO_NEURON = dict(zip(GENERIC, NEURON, strict=True))
 _TO_GENERIC = dict(zip(NEURON, GENERIC, strict=True))
 

@@ -1,4 +1,5 @@
-r"""Partial information decomposition with the shared-exclusion measure :math:`I^{sx}`.
+r"""Partial information decomposition with the shared-exclusion measure :math:`I^{sx}`, for two
+sources (:func:`sxpid`) and three (:func:`sxpid3`).
 
 Introduced in the chapter :ref:`ch-pid`. The measure is that of Makkeh, Gutknecht and Wibral
 (2021), *Introducing a differentiable measure of pointwise shared information*, Phys. Rev. E 103,
@@ -24,8 +25,9 @@ mutual informations, and the atoms follow by Möbius inversion:
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -117,25 +119,35 @@ PointwiseSxPID.misinformative.__doc__ = "Local misinformative parts i- of the fo
 # --------------------------------------------------------------------------- validation
 
 
-def validate_pmf(p: Any, *, tol: float = NORMALISATION_TOL) -> Any:
-    """Check that ``p`` is a joint pmf of shape ``(..., n_s1, n_s2, n_target)``.
+def validate_pmf(p: Any, *, tol: float = NORMALISATION_TOL, n_sources: int = 2) -> Any:
+    """Check that ``p`` is a joint pmf of shape ``(..., n_s1, ..., n_target)`` with
+    ``n_sources`` source axes (2, or 3 for :func:`sxpid3`).
 
     Returns ``p`` as a floating array of its own module. Raises :class:`ValueError` naming the
-    problem: fewer than three axes, an empty axis, NaN or infinite entries, negative entries, or
-    a pmf whose entries do not sum to 1 within ``tol`` (per batch element).
+    problem: too few axes, an empty axis, NaN or infinite entries, negative entries, or a pmf
+    whose entries do not sum to 1 within ``tol`` (per batch element), or entries that are not
+    real numbers.
     """
     xp = array_namespace(p)
-    p = xp.asarray(p)
-    if p.dtype.kind not in "fiu":
+    try:
+        p = xp.asarray(p)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"the pmf must be an array of real numbers, got {type(p).__name__}"
+        ) from None
+    if p.dtype.kind not in "fiub":
         raise ValueError(f"the pmf must hold real numbers, got dtype {p.dtype}")
     if p.dtype.kind != "f":
         p = p.astype(xp.float64)
-    if p.ndim < 3:
+    k = n_sources + 1
+    count = {3: "three", 4: "four"}.get(k, str(k))
+    layout = ", ".join(f"n_s{i + 1}" for i in range(n_sources))
+    if p.ndim < k:
         raise ValueError(
-            f"the pmf must have at least three axes (..., n_s1, n_s2, n_target), got shape "
+            f"the pmf must have at least {count} axes (..., {layout}, n_target), got shape "
             f"{tuple(p.shape)}; add singleton axes or reshape the joint distribution"
         )
-    if min(p.shape[-3:]) < 1:
+    if min(p.shape[-k:]) < 1:
         raise ValueError(f"the pmf has an empty axis: shape {tuple(p.shape)}")
     if not bool(xp.all(xp.isfinite(p))):
         raise ValueError("the pmf contains NaN or infinite entries")
@@ -144,13 +156,13 @@ def validate_pmf(p: Any, *, tol: float = NORMALISATION_TOL) -> Any:
         raise ValueError(
             f"the pmf has negative entries (smallest {worst:.3g}); probabilities are >= 0"
         )
-    totals = p.sum(axis=(-3, -2, -1))
+    totals = p.sum(axis=tuple(range(-k, 0)))
     err = xp.abs(totals - 1.0)
     if bool(xp.any(err > tol)):
         bad = float(err.max())
         raise ValueError(
             f"the pmf does not sum to 1 (largest deviation {bad:.3g} > tolerance {tol:g}); "
-            "divide by its sum over the last three axes"
+            f"divide by its sum over the last {k} axes"
         )
     return p
 
@@ -539,3 +551,204 @@ def pid_goal_gradient(
     grad = grad + small_12 + small_1y + small_2y + small_y
     grad = grad * m.mask  # finite everywhere, so masking by product is exact
     return value, _to_user(xp, grad)
+
+
+# --------------------------------------------------------------------------- three sources
+
+
+def _parse_antichain(name: str) -> tuple[frozenset[int], ...]:
+    """``"{1}{23}"`` -> (frozenset({0}), frozenset({1, 2})) (sources counted from 0)."""
+    parts = name.strip("{}").split("}{")
+    return tuple(frozenset(int(c) - 1 for c in part) for part in parts)
+
+
+#: The antichains of the three-source lattice, bottom to top, as tuples of source sets.
+ANTICHAINS3: tuple[tuple[frozenset[int], ...], ...] = tuple(
+    _parse_antichain(n) for n in vocabulary.THREE_SOURCE[:-1]
+)
+#: Atom names of :func:`sxpid3` (the antichains of :data:`infobook.atoms.THREE_SOURCE`).
+ATOMS3: tuple[str, ...] = vocabulary.THREE_SOURCE[:-1]
+
+
+def _below(a: tuple[frozenset[int], ...], b: tuple[frozenset[int], ...]) -> bool:
+    """The lattice order of Williams and Beer: ``a <= b`` when every set of ``b`` contains a set
+    of ``a`` (more redundant nodes lie lower)."""
+    return all(any(x <= y for x in a) for y in b)
+
+
+def _mobius3() -> np.ndarray:
+    """The matrix ``M`` with ``atoms = M @ nodes``: Moebius inversion of
+    ``I(alpha) = sum_{beta <= alpha} pi(beta)`` on the 18-node lattice."""
+
+    zeta = np.array([[_below(b, a) for b in ANTICHAINS3] for a in ANTICHAINS3], dtype=float)
+    return np.linalg.inv(zeta).round(12) + 0.0  # integer entries
+
+
+_MOBIUS3 = _mobius3()
+_SUBSETS3 = tuple(frozenset(s) for k in (1, 2, 3) for s in itertools.combinations(range(3), k))
+
+
+def _union_terms(antichain: tuple[frozenset[int], ...]) -> list[tuple[int, frozenset[int]]]:
+    """Inclusion-exclusion of the event "some set of the antichain agrees with the realisation":
+    a list of (sign, set of sources whose marginal enters)."""
+    terms = []
+    for k in range(1, len(antichain) + 1):
+        for chosen in itertools.combinations(antichain, k):
+            terms.append(((-1) ** (k + 1), frozenset().union(*chosen)))
+    return terms
+
+
+def _marginal3(xp: Any, p: Any, keep: frozenset[int], with_target: bool) -> Any:
+    """The marginal of ``p`` (..., n1, n2, n3, ny) on the sources ``keep`` (and the target),
+    summed over the other axes with ``keepdims`` so that it broadcasts to ``p``."""
+    axes = tuple(-4 + s for s in range(3) if s not in keep)
+    if not with_target:
+        axes = (*axes, -1)
+    return p.sum(axis=axes, keepdims=True) if axes else p
+
+
+def _prepare3(p: Any, validate: bool) -> tuple[Any, Any]:
+    xp = array_namespace(p)
+    if validate:
+        p = validate_pmf(p, n_sources=3)
+    else:
+        p = xp.asarray(p)
+        if p.dtype.kind != "f":
+            p = p.astype(xp.float64)
+    return xp, p
+
+
+def _nodes3(xp: Any, p: Any) -> tuple[dict[int, tuple[Any, Any]], Any, Any]:
+    """Per node: the union probabilities (P(union), P(union, y)) at every cell of ``p``; and
+    p(y), p(s1, s2, s3) at every cell."""
+    marg = {s: _marginal3(xp, p, s, False) for s in _SUBSETS3}
+    marg_y = {s: _marginal3(xp, p, s, True) for s in _SUBSETS3}
+    unions = {}
+    for k, antichain in enumerate(ANTICHAINS3):
+        u = u_y = 0
+        for sign, keep in _union_terms(antichain):
+            u = u + sign * marg[keep]
+            u_y = u_y + sign * marg_y[keep]
+        unions[k] = (u + 0 * p, u_y + 0 * p)
+    py = p.sum(axis=(-4, -3, -2), keepdims=True)
+    return unions, py, marg[frozenset({0, 1, 2})]
+
+
+def sxpid3_pointwise(p: Any, *, validate: bool = True) -> dict[str, Any]:
+    r"""Pointwise three-source :math:`I^{sx}` atoms, each of the shape of ``p`` (0 where
+    ``p == 0``), named as in :data:`ATOMS3`, and the local residual ``res = -log2 p(y | s)``.
+
+    The local redundancy of an antichain :math:`\alpha = \{a_1\}\{a_2\}\dots` is
+    :math:`\log_2 P(y \mid \bigvee_k S_{a_k} = s_{a_k}) / p(y)`, the union's probability taken by
+    inclusion-exclusion over the marginals; the atoms follow by Moebius inversion on the
+    18-node lattice. The ``p``-weighted sum of each over the last four axes gives :func:`sxpid3`.
+    """
+    xp, p = _prepare3(p, validate)
+    mask = p > 0
+    unions, py, ps = _nodes3(xp, p)
+    log_py = _safe_log2(xp, py + 0 * p, mask)
+    nodes = [
+        _safe_log2(xp, u_y, mask) - _safe_log2(xp, u, mask) - log_py for u, u_y in unions.values()
+    ]
+    out = {}
+    for k, name in enumerate(ATOMS3):
+        atom = 0
+        for j, w in enumerate(_MOBIUS3[k]):
+            if w:
+                atom = atom + float(w) * nodes[j]
+        out[name] = atom * mask
+    out["res"] = _safe_log2(xp, ps + 0 * p, mask) - _safe_log2(xp, p, mask)
+    return out
+
+
+def sxpid3(p: Any, *, validate: bool = True) -> dict[str, Any]:
+    r"""Three-source :math:`I^{sx}` decomposition of ``p``, in bits.
+
+    Parameters
+    ----------
+    p : array of shape (..., n_s1, n_s2, n_s3, n_target)
+        Joint pmf, target last, batched over any leading axes; NumPy or CuPy.
+    validate : bool
+        Check the input (see :func:`validate_pmf`).
+
+    Returns
+    -------
+    dict
+        The 18 atoms named by their antichains (:data:`ATOMS3`, ``"{1}{2}{3}"`` ... ``"{123}"``)
+        and ``"res"`` :math:`= H(Y \mid S_1, S_2, S_3)`, each of the batch shape. The atoms sum
+        to :math:`I(Y : S_1, S_2, S_3)` and, with ``res``, to :math:`H(Y)`.
+    """
+    local = sxpid3_pointwise(p, validate=validate)
+    p = array_namespace(p).asarray(p)
+    return {k: (p * v).sum(axis=(-4, -3, -2, -1)) for k, v in local.items()}
+
+
+def goal3_weights(goal: Mapping[str, float]) -> np.ndarray:
+    """The weights of a three-source goal by atom name (any of :data:`ATOMS3` and ``"res"``;
+    the others 0) as a vector in the order of :data:`infobook.atoms.THREE_SOURCE`."""
+    if not isinstance(goal, Mapping):
+        raise TypeError(
+            f"a three-source goal maps atom names to weights, e.g. {{'{{1}}{{2}}': 1.0}}; got "
+            f"{type(goal).__name__}"
+        )
+    names = vocabulary.THREE_SOURCE
+    unknown = [k for k in goal if k not in names]
+    if unknown:
+        raise ValueError(f"unknown three-source atoms {unknown}; the atoms are {', '.join(names)}")
+    g = np.array([float(goal.get(k, 0.0)) for k in names])
+    if not np.all(np.isfinite(g)):
+        raise ValueError(f"goal weights must be finite, got {dict(goal)}")
+    return g
+
+
+def pid3_goal_gradient(
+    p: Any, goal: Mapping[str, float], *, validate: bool = True
+) -> tuple[Any, Any]:
+    r"""A three-source goal :math:`G = \sum_\alpha \gamma_\alpha \pi_\alpha
+    + \gamma_\mathrm{res} H_\mathrm{res}` of ``p`` and its exact gradient
+    :math:`\partial G / \partial p`.
+
+    The goal is rewritten over the lattice nodes, :math:`G = \sum_\alpha c_\alpha I(\alpha) +
+    \gamma_\mathrm{res} H_\mathrm{res}` with :math:`c = M^\top \gamma` (``M`` the Moebius
+    matrix), and each node :math:`I(\alpha) = \sum_x p_x [\log U^y_\alpha(x) - \log
+    U_\alpha(x) - \log p(y_x)]` is differentiated with every entry of ``p`` independent: the
+    unions :math:`U` are sums of marginals, so :math:`\partial I(\alpha) / \partial p_z` is the
+    local node value plus :math:`\sum_J \pm` marginal sums of :math:`p / U^y` and :math:`p / U`
+    over the cells that agree with ``z`` on the sources of each inclusion-exclusion term, minus
+    one nat. Cells with ``p == 0`` get gradient 0 (see :func:`pid_goal_gradient`).
+
+    Returns
+    -------
+    (value, gradient)
+        ``value`` of the batch shape, ``gradient`` of the shape of ``p``, in bits.
+    """
+    gamma = goal3_weights(goal)
+    xp, p = _prepare3(p, validate)
+    mask = p > 0
+    unions, py, ps = _nodes3(xp, p)
+    coef = _MOBIUS3.T @ gamma[:-1]
+    g_res = gamma[-1]
+    log_py = _safe_log2(xp, py + 0 * p, mask)
+    value = 0
+    grad = 0
+    for k, antichain in enumerate(ANTICHAINS3):
+        c = float(coef[k])
+        if c == 0:
+            continue
+        u, u_y = unions[k]
+        local = _safe_log2(xp, u_y, mask) - _safe_log2(xp, u, mask) - log_py
+        value = value + c * (p * local).sum(axis=(-4, -3, -2, -1))
+        r_y = p / (u_y + (u_y <= 0))  # p / U^y, 0 where p == 0
+        r = p / (u + (u <= 0))
+        corr = 0
+        for sign, keep in _union_terms(antichain):
+            corr = corr + sign * (_marginal3(xp, r_y, keep, True) - _marginal3(xp, r, keep, False))
+        # d/dp_z of sum_x p_x log p(y_x) is log p(y_z) + 1 (in nats); everything in bits
+        grad = grad + c * (local + (corr - 1.0) / LN2)
+    if g_res:
+        h = _safe_log2(xp, ps + 0 * p, mask) - _safe_log2(xp, p, mask)
+        value = value + g_res * (p * h).sum(axis=(-4, -3, -2, -1))
+        grad = grad + g_res * h
+    grad = (grad + 0 * p) * mask
+    value = value + 0 * p.sum(axis=(-4, -3, -2, -1))
+    return value, grad

@@ -9,14 +9,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from infobook import atoms
 from infobook.distributions import CATALOGUE, canonical, random_pmf, to_dit
 from infobook.pid import (
+    ATOMS3,
     GOAL_ATOMS,
     NAMED_GOALS,
     goal_vector,
+    pid3_goal_gradient,
     pid_goal,
     pid_goal_gradient,
     sxpid,
+    sxpid3,
+    sxpid3_pointwise,
     sxpid_parts,
     sxpid_pointwise,
 )
@@ -314,3 +319,164 @@ def test_float32_input_stays_close():
     a32 = sxpid(p.astype(np.float32))
     assert a32.red.dtype == np.float32
     np.testing.assert_allclose(a32.red, a64.red, atol=1e-5)
+
+
+# --------------------------------------------------------------------------- three sources
+
+
+def _node3(name):
+    """dit's name of an antichain: "{1}{23}" -> ((0,), (1, 2))."""
+    return tuple(tuple(sorted(int(c) - 1 for c in part)) for part in name.strip("{}").split("}{"))
+
+
+def _dit_sx3(p):
+    import dit
+    from dit.pid import PID_SX
+
+    outcomes, probs = [], []
+    for idx in itertools.product(*(range(n) for n in p.shape)):
+        if p[idx] > 0:
+            outcomes.append(tuple(idx))
+            probs.append(p[idx])
+    d = dit.Distribution(outcomes, probs)
+    r = PID_SX(d, [[0], [1], [2]], [3])
+    return np.array([r.get_pi(_node3(n)) for n in ATOMS3])
+
+
+def _gate3(fn, n_out):
+    p = np.zeros((2, 2, 2, n_out))
+    for a, b, c in itertools.product(range(2), repeat=3):
+        p[a, b, c, fn(a, b, c)] += 1 / 8
+    return p
+
+
+GATES3 = {
+    "parity": _gate3(lambda a, b, c: (a + b + c) % 2, 2),
+    "copy": _gate3(lambda a, b, c: 4 * a + 2 * b + c, 8),
+    "and": _gate3(lambda a, b, c: a & b & c, 2),
+    "copy_first": _gate3(lambda a, b, c: a, 2),
+}
+
+
+def test_three_source_lattice_and_names():
+    assert len(ATOMS3) == 18 and ATOMS3[0] == "{1}{2}{3}" and ATOMS3[-1] == "{123}"
+    assert atoms.THREE_SOURCE == (*ATOMS3, "res")
+    # the zeta matrix is unitriangular in this order, so the order is a linear extension
+    from infobook.pid import _MOBIUS3
+
+    assert np.allclose(np.diag(_MOBIUS3), 1) and np.allclose(np.triu(_MOBIUS3, 1), 0)
+
+
+@pytest.mark.parametrize("name", sorted(GATES3))
+def test_three_source_gates_against_dit(name):
+    p = GATES3[name]
+    ours = sxpid3(p)
+    np.testing.assert_allclose([float(ours[a]) for a in ATOMS3], _dit_sx3(p), atol=1e-9)
+
+
+def test_three_source_redundancy_gate_is_all_redundant():
+    p = np.zeros((2, 2, 2, 2))
+    p[0, 0, 0, 0] = p[1, 1, 1, 1] = 0.5
+    ours = sxpid3(p)
+    assert float(ours["{1}{2}{3}"]) == pytest.approx(1.0, abs=1e-12)
+    assert all(abs(float(ours[a])) < 1e-12 for a in ATOMS3[1:])
+    np.testing.assert_allclose([float(ours[a]) for a in ATOMS3], _dit_sx3(p), atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("shape", "zeros", "seed"),
+    [((2, 2, 2, 2), 0, 0), ((2, 3, 2, 2), 5, 1), ((3, 2, 2, 3), 10, 2), ((2, 2, 4, 2), 3, 3)],
+)
+def test_three_source_random_pmfs_against_dit(shape, zeros, seed):
+    rng = np.random.default_rng(seed)
+    p = rng.dirichlet(np.ones(int(np.prod(shape)))).reshape(shape)
+    p.flat[rng.choice(p.size, zeros, replace=False)] = 0
+    p /= p.sum()
+    ours = sxpid3(p)
+    np.testing.assert_allclose([float(ours[a]) for a in ATOMS3], _dit_sx3(p), atol=1e-9)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**31 - 1))
+def test_three_source_atoms_sum_to_the_mutual_information(seed):
+    rng = np.random.default_rng(seed)
+    p = rng.dirichlet(np.ones(24) * 0.5).reshape(2, 3, 2, 2)
+    d = sxpid3(p)
+    py = p.sum(axis=(0, 1, 2))
+    ps = p.sum(axis=-1, keepdims=True)
+    mask = p > 0
+    mi = float((p[mask] * np.log2(p[mask] / (ps * py)[mask])).sum())
+    assert sum(float(d[a]) for a in ATOMS3) == pytest.approx(mi, abs=1e-10)
+    h_y = -float((py[py > 0] * np.log2(py[py > 0])).sum())
+    assert sum(float(v) for v in d.values()) == pytest.approx(h_y, abs=1e-10)
+    local = sxpid3_pointwise(p)
+    for a in ATOMS3:
+        assert float((p * local[a]).sum()) == pytest.approx(float(d[a]), abs=1e-12)
+
+
+def test_an_independent_third_source_leaves_the_two_source_nodes():
+    """With S3 independent of (S1, S2, Y), the nodes without source 3 are the two-source
+    nodes: red = I({1}{2}), I(Y:S1) = I({1}), I(Y:S1,S2) = I({12})."""
+    rng = np.random.default_rng(7)
+    p2 = rng.dirichlet(np.ones(12)).reshape(2, 3, 2)
+    q = np.array([0.3, 0.7])
+    p3 = p2[:, :, None, :] * q[None, None, :, None]
+    d3, d2 = sxpid3(p3), sxpid(p2)
+    from infobook.pid import _MOBIUS3
+
+    nodes = np.linalg.inv(_MOBIUS3) @ np.array([float(d3[a]) for a in ATOMS3])
+    node = dict(zip(ATOMS3, nodes, strict=True))
+    assert node["{1}{2}"] == pytest.approx(float(d2.red), abs=1e-12)
+    assert node["{1}"] == pytest.approx(float(d2.red + d2.unq1), abs=1e-12)
+    assert node["{2}"] == pytest.approx(float(d2.red + d2.unq2), abs=1e-12)
+    both = float(d2.red + d2.unq1 + d2.unq2 + d2.syn)
+    assert node["{12}"] == pytest.approx(both, abs=1e-12)
+    assert float(d3["res"]) == pytest.approx(float(d2.res), abs=1e-12)
+
+
+def test_three_source_is_batched():
+    rng = np.random.default_rng(3)
+    p = rng.dirichlet(np.ones(16), size=(2, 3)).reshape(2, 3, 2, 2, 2, 2)
+    d = sxpid3(p)
+    for i, j in itertools.product(range(2), range(3)):
+        single = sxpid3(p[i, j])
+        for a in atoms.THREE_SOURCE:
+            assert float(d[a][i, j]) == pytest.approx(float(single[a]), abs=1e-13)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_three_source_gradient_against_central_differences(seed):
+    rng = np.random.default_rng(seed)
+    # entries away from 0, where central differences of the logarithms are accurate
+    p = (0.5 * rng.dirichlet(np.ones(24)) + 0.5 / 24).reshape(2, 3, 2, 2)
+    goal = {a: float(w) for a, w in zip(atoms.THREE_SOURCE, rng.normal(size=19), strict=True)}
+    value, grad = pid3_goal_gradient(p, goal)
+    d = sxpid3(p)
+    assert float(value) == pytest.approx(sum(w * float(d[a]) for a, w in goal.items()), abs=1e-12)
+    h = 1e-6
+    fd = np.zeros_like(p)
+    for idx in np.ndindex(p.shape):
+        up, down = p.copy(), p.copy()
+        up[idx] += h
+        down[idx] -= h
+        fd[idx] = (
+            pid3_goal_gradient(up, goal, validate=False)[0]
+            - pid3_goal_gradient(down, goal, validate=False)[0]
+        ) / (2 * h)
+    assert np.abs(grad - fd).max() <= 1e-6 * np.abs(fd).max()
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (lambda: sxpid3(np.full((2, 2, 2), 0.125)), ValueError, "four axes"),
+        (lambda: sxpid3(np.full((2, 2, 2, 2), 0.1)), ValueError, "sum to 1"),
+        (lambda: sxpid3(np.full((2, 2, 2, 2), -1 / 16)), ValueError, "negative"),
+        (lambda: pid3_goal_gradient(GATES3["and"], {"{1}{4}": 1.0}), ValueError, "unknown"),
+        (lambda: pid3_goal_gradient(GATES3["and"], "redundancy"), TypeError, "atom names"),
+        (lambda: pid3_goal_gradient(GATES3["and"], {"res": np.inf}), ValueError, "finite"),
+    ],
+)
+def test_three_source_bad_input(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
