@@ -26,8 +26,15 @@ from .backend import BACKEND_CHOICES, BackendUnavailableError
 MS_PER_NETWORK_STEP = 0.5
 
 
-class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    """Defaults in the help, descriptions as written."""
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Defaults in the help (where there is one to show), descriptions as written."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        shown = action.default not in (None, argparse.SUPPRESS, False, [])
+        if shown and "(default" not in text and action.option_strings:
+            text += " (default: %(default)s)"
+        return text
 
 
 class _Parser(argparse.ArgumentParser):
@@ -106,6 +113,24 @@ def _alphas(text: str):
     if any(b <= a for a, b in zip(values, values[1:], strict=False)):
         raise argparse.ArgumentTypeError(f"loads must be ascending without repeats, got {text!r}")
     return values
+
+
+def _rules(text: str) -> list[str]:
+    """A comma list of rule names of ``infobook.rules.RULES`` or ``infomorphic:GOAL``."""
+    from .rules import RULES
+
+    names = [r for r in text.replace(" ", "").split(",") if r]
+    if not names:
+        raise argparse.ArgumentTypeError("the list of rules is empty")
+    for name in names:
+        if name.startswith("infomorphic:"):
+            _goal(name.split(":", 1)[1])
+        elif name not in RULES:
+            raise argparse.ArgumentTypeError(
+                f"unknown learning rule {name!r}; choose from {', '.join(sorted(RULES))} or "
+                "infomorphic:GOAL (a goal name)"
+            )
+    return names
 
 
 def _int_list(text: str) -> list[int]:
@@ -273,9 +298,8 @@ def _baselines_command(args) -> int:
         if name.startswith("infomorphic:"):
             from .infomorphic import make_rule
 
-            goal = _goal(name.split(":", 1)[1])
-            label = goal if isinstance(goal, str) else ",".join(f"{g:g}" for g in goal)
-            rules[f"G = {label} ({args.epochs} epochs)"] = make_rule(goal, epochs=args.epochs)
+            goal = _goal(name.split(":", 1)[1])  # a goal name (a comma separates rules)
+            rules[f"G = {goal} ({args.epochs} epochs)"] = make_rule(goal, epochs=args.epochs)
         else:
             rules[name] = get_rule(name)[1]
     ds = run_baselines(
@@ -328,8 +352,8 @@ def _common(p: argparse.ArgumentParser, seeds: int) -> None:
         "--backend",
         choices=BACKEND_CHOICES,
         default=None,
-        help="array back end; unset: the environment variable INFOBOOK_BACKEND, else auto, "
-        "which picks CuPy where a GPU works and NumPy elsewhere (recorded in the results file)",
+        help="array back end (default: the environment variable INFOBOOK_BACKEND, else auto, "
+        "which picks CuPy where a GPU works and NumPy elsewhere; recorded in the results file)",
     )
     p.add_argument("--debug", action="store_true", help="show the traceback of an error")
 
@@ -382,7 +406,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     b.add_argument(
         "--rules",
-        type=lambda t: [r for r in t.replace(" ", "").split(",") if r] or None,
+        type=_rules,
         default=None,
         help="comma list of rule names (default: hebbian, pseudo_inverse, storkey, descent_l2, "
         "lp_optimum, krauth_mezard, adatron, max_stability, mpf); 'infomorphic:GOAL' trains "
@@ -499,18 +523,21 @@ def main(argv: list[str] | None = None) -> int:
             float(args.res)
         except ValueError:
             parser.error(f"argument --res: expected a number or 'all', got {args.res!r}")
-    from .backend import tune_allocator
+    from .backend import get_backend, tune_allocator
 
     tune_allocator()  # this process only runs our kernels: keep freed memory in the heap
     try:
+        args.backend = get_backend(args.backend, default="auto").name
         return COMMANDS[args.command](args)
-    except (ValueError, TypeError, FileNotFoundError, BackendUnavailableError) as exc:
-        if args.debug:
-            raise
-        message = " ".join(str(exc).split())
-        parser.exit(2, f"{parser.prog} {args.command}: error: {message}\n")
     except KeyboardInterrupt:
         parser.exit(130, f"{parser.prog} {args.command}: interrupted; finished work is saved\n")
+    except Exception as exc:  # every failure is one line; --debug shows the traceback
+        if args.debug:
+            raise
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        if not isinstance(exc, (ValueError, TypeError, OSError, BackendUnavailableError)):
+            message = f"{type(exc).__name__}: {message}"
+        parser.exit(2, f"{parser.prog} {args.command}: error: {message}\n")
     return 0
 
 

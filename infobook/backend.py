@@ -88,14 +88,18 @@ def probe_cupy() -> tuple[ModuleType | None, str]:
     return cupy, f"CuPy probe kernel ran on {name}"
 
 
-def get_backend(name: str | Backend | None = None) -> Backend:
+def get_backend(name: str | Backend | None = None, *, default: str = "auto") -> Backend:
     """Choose the array back end.
 
     Parameters
     ----------
     name : {"auto", "numpy", "cupy"}, Backend or None
-        ``None`` reads the environment variable ``INFOBOOK_BACKEND`` (default ``"auto"``); a
+        ``None`` reads the environment variable ``INFOBOOK_BACKEND`` (unset: ``default``); a
         :class:`Backend` already chosen is returned as it is.
+    default : str
+        The choice when neither ``name`` nor the environment says: ``"auto"`` here; the
+        library's scans and long runs pass ``"numpy"``, so that a page computes the same
+        numbers on every machine unless a back end is asked for.
 
     Raises
     ------
@@ -108,8 +112,10 @@ def get_backend(name: str | Backend | None = None) -> Backend:
         return name
     source = "argument"
     if name is None:
-        name = os.environ.get(ENV_VAR, "auto") or "auto"
+        name = os.environ.get(ENV_VAR) or None
         source = f"environment variable {ENV_VAR}"
+        if name is None:
+            name, source = default, "default"
     key = str(name).strip().lower()
     if key not in BACKEND_CHOICES:
         raise ValueError(

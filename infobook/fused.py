@@ -390,9 +390,12 @@ def goal_and_gradient(
     patterns: np.ndarray,
     goal: Goal,
     model: NeuronModel,
+    cues: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The fused equivalent of :func:`infobook.infomorphic.goal_and_gradient` for NumPy arrays
-    of a floating dtype. Same shapes and dtypes in and out."""
+    of a floating dtype. Same shapes and dtypes in and out. With ``cues`` (the shape of
+    ``patterns``) the recurrent input is computed from them, the teaching input from the
+    patterns."""
     w_teach, bins_t, bins_r, value_range = (
         model.w_teach, model.bins_t, model.bins_r, model.value_range
     )  # fmt: skip
@@ -407,6 +410,12 @@ def goal_and_gradient(
     size = int(np.prod(batch, dtype=int))
     w = np.ascontiguousarray(np.broadcast_to(weights, (*batch, n, n)).reshape(size, n, n))
     pats = np.ascontiguousarray(np.broadcast_to(patterns, (*batch, m, n)).reshape(size, m, n))
+    if cues is None:
+        states = pats
+    else:
+        states = np.ascontiguousarray(
+            np.broadcast_to(cues.astype(dtype, copy=False), (*batch, m, n)).reshape(size, m, n)
+        )
     coef = np.array(goal.node_weights())
     value = np.empty((size, n))
     grad = np.empty((size, n, n), dtype=dtype)
@@ -420,7 +429,10 @@ def goal_and_gradient(
     for a in range(0, size, step):
         z = slice(a, min(a + step, size))
         pat_t = np.ascontiguousarray(np.swapaxes(pats[z], -1, -2))  # (B, N, M)
-        rec = w[z] @ pat_t  # R of neuron i for pattern mu
+        if states is pats:
+            rec = w[z] @ pat_t  # R of neuron i for pattern mu
+        else:
+            rec = w[z] @ np.swapaxes(states[z], -1, -2)
         theta = sigmoid(w_teach * pat_t + rec)
         d_rec = np.empty_like(rec)
         pmf, cells, rbins, n_cells, n_rbins, cell_of, offsets, args = scratch
@@ -433,6 +445,6 @@ def goal_and_gradient(
             theta, pmf, cells, n_cells, rbins, n_rbins, cell_of, logs, offsets, nt, nr,
             coef, value[z], d_rec,
         )  # fmt: skip
-        g = np.matmul(d_rec, pats[z], out=grad[z])
+        g = np.matmul(d_rec, states[z], out=grad[z])
         g[:, idx, idx] = 0
     return value.astype(dtype).reshape(*batch, n), grad.reshape(*batch, n, n)

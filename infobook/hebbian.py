@@ -97,7 +97,8 @@ def hebbian_pid_scan(
     seeds = list(parse_seeds(seeds))
     alphas = parse_alphas(alphas, ascending=False)
     ms = loads_to_patterns(alphas, n_neurons)
-    xp = get_backend(backend).xp
+    chosen = get_backend(backend, default="numpy")
+    xp = chosen.xp
     bank = xp.asarray(pattern_bank(seeds, int(ms.max()), n_neurons, dtype=np.float32))
     data = {k: np.zeros((len(ms), len(seeds))) for k in (*PID_FIELDS, "a_cos")}
     for a, m in enumerate(ms):
@@ -116,7 +117,12 @@ def hebbian_pid_scan(
     return xr.Dataset(
         {k: (("alpha", "seed"), v) for k, v in data.items()},
         coords={"alpha": np.asarray(alphas, dtype=float), "seed": seeds},
-        attrs={"n_neurons": n_neurons, "bins_r": bins_r, "range": list(value_range)},
+        attrs={
+            "n_neurons": n_neurons,
+            "bins_r": bins_r,
+            "range": list(value_range),
+            "backend": chosen.name,
+        },
     )
 
 

@@ -364,7 +364,7 @@ def capacity_scan(
     from tqdm.auto import tqdm
 
     _check_sizes(n_neurons=n_neurons)
-    chosen = get_backend(backend)
+    chosen = get_backend(backend, default="numpy")
     xp = chosen.xp
     if isinstance(rules, str) or callable(rules):
         rules = [rules]
@@ -438,13 +438,16 @@ def capacity_bisect(
     theta: float = THETA,
     dtype: Any = np.float32,
     zero_field: int = -1,
+    backend: str | Backend | None = None,
 ) -> int:
     """Largest number of patterns M in ``[lo, hi)`` with a_cos >= theta, by bisection.
 
     Assumes ``lo`` is stored and ``hi`` is not (checked), and that storage is monotone in M
     between them, as it is near the edge on average. Costs about log2(hi - lo) trainings.
     """
+    xp = get_backend(backend, default="numpy").xp
     bank = random_patterns(hi, n_neurons, seed, dtype=dtype)  # the bank of pattern_bank([seed])
+    bank = xp.asarray(bank)
 
     def stored(m: int) -> bool:
         res = measure_load(rule, bank[:m], zero_field=zero_field, theta=theta)
@@ -476,6 +479,7 @@ def stability_scan(
     theta: float = THETA,
     dtype: Any = np.float32,
     zero_field: int = -1,
+    backend: str | Backend | None = None,
 ) -> Any:
     """Robustness to noisy cues: the largest flipped fraction f still recalled, per load and seed.
 
@@ -502,7 +506,8 @@ def stability_scan(
         else np.asarray(flip_fractions)
     )
     ms = loads_to_patterns(alphas, n_neurons)
-    bank = pattern_bank(seeds, int(ms.max()), n_neurons, dtype=dtype)
+    chosen = get_backend(backend, default="numpy")
+    bank = chosen.xp.asarray(pattern_bank(seeds, int(ms.max()), n_neurons, dtype=dtype))
     ov = np.zeros((len(ms), len(seeds), len(flips)))
     for a, m in enumerate(ms):
         pats = bank[:, :m]
@@ -518,7 +523,12 @@ def stability_scan(
     return xr.Dataset(
         {"overlap": (("alpha", "seed", "flip"), ov), "f_max": (("alpha", "seed"), f_max)},
         coords={"alpha": np.asarray(alphas, dtype=float), "seed": seeds, "flip": flips},
-        attrs={"n_neurons": n_neurons, "theta": theta, "look_ahead": look_ahead},
+        attrs={
+            "n_neurons": n_neurons,
+            "theta": theta,
+            "look_ahead": look_ahead,
+            "backend": chosen.name,
+        },
     )
 
 

@@ -108,6 +108,14 @@ class Training:
     kernel
         ``"auto" | "array" | "fused"``: how each step is computed (see
         :func:`goal_and_gradient`); the same networks either way.
+    cue_flips, noise_seed
+        Training on corrupted cues (0: off, the published rule): at every step the recurrent
+        input of each network is computed from a fresh copy of its patterns with
+        ``round(cue_flips N)`` bits flipped per pattern, while the teaching input and the
+        target stay the clean bits; network ``k`` of a batch draws its corruptions from
+        ``default_rng([noise_seed, k])``. Early stopping and the history then recall from one
+        fixed corrupted copy (from ``default_rng([noise_seed, 1, k])``) instead of the clean
+        patterns.
     """
 
     epochs: int = EPOCHS
@@ -124,6 +132,8 @@ class Training:
     init_scale: float = 1e-3
     max_memory: int | None = MAX_MEMORY
     kernel: str = "auto"
+    cue_flips: float = 0.0
+    noise_seed: int = 0
 
     def __post_init__(self) -> None:
         put = object.__setattr__
@@ -133,6 +143,8 @@ class Training:
         put(self, "eps", _positive_float("eps", self.eps))
         put(self, "init_scale", _positive_float("init_scale", self.init_scale, allow_zero=True))
         put(self, "value_range", tuple(float(v) for v in self.value_range))
+        for name in ("bins_t", "bins_r"):
+            put(self, name, _positive_int(name, getattr(self, name)))
         put(self, "w_teach", float(self.w_teach))
         try:
             dtype = str(np.dtype(self.dtype))
@@ -149,6 +161,11 @@ class Training:
             raise ValueError(f"unknown kernel {self.kernel!r}; choose one of {', '.join(KERNELS)}")
         if self.max_memory is not None:
             put(self, "max_memory", _positive_int("max_memory", self.max_memory))
+        flips = _positive_float("cue_flips", self.cue_flips, allow_zero=True)
+        if flips >= 1:
+            raise ValueError(f"cue_flips is a fraction of the bits in [0, 1), got {flips}")
+        put(self, "cue_flips", flips)
+        put(self, "noise_seed", _positive_int("noise_seed", self.noise_seed, 0))
         _ = self.model  # validates the neuron model
 
     @property
@@ -182,6 +199,7 @@ def goal_and_gradient(
     bins_r: int = 60,
     value_range: tuple[float, float] = DEFAULT_RANGE,
     kernel: str = "auto",
+    cues: Any | None = None,
 ) -> tuple[Any, Any]:
     r"""The goal of every neuron and its exact gradient with respect to the recurrent weights.
 
@@ -200,6 +218,10 @@ def goal_and_gradient(
         same mathematics in two compiled CPU passes over each neuron's populated cells
         (:mod:`infobook.fused`, NumPy only, several times faster); ``"auto"`` (default):
         fused for NumPy arrays, the array program for CuPy arrays.
+    cues : array (..., M, N) of +-1 or None
+        States the recurrent input is computed from, :math:`R = W \tilde\xi` (for example
+        corrupted copies of the patterns); the teaching input and the output's target stay the
+        patterns, and :math:`\partial R / \partial W_{ij} = \tilde\xi_j`. None: the patterns.
 
     Returns
     -------
@@ -214,7 +236,16 @@ def goal_and_gradient(
         raise ValueError(f"unknown kernel {kernel!r}; choose one of {', '.join(KERNELS)}")
     xp = array_namespace(weights, patterns)
     weights = xp.asarray(weights)
-    patterns = _check_patterns(patterns, None)
+    as_float = weights.dtype.name if weights.dtype.kind == "f" else None
+    kind = getattr(patterns, "dtype", np.dtype(float)).kind
+    patterns = _check_patterns(patterns, None if kind == "f" else as_float)
+    if cues is not None:
+        cues = _check_patterns(cues, str(patterns.dtype))
+        if cues.shape != patterns.shape:
+            raise ValueError(
+                f"cues of shape {tuple(cues.shape)} must have the shape of the patterns "
+                f"{tuple(patterns.shape)}"
+            )
     if weights.ndim < 2 or not bool(xp.all(xp.isfinite(weights))):
         raise ValueError(
             f"weights must be a finite array of shape (..., N, N), got shape {weights.shape}"
@@ -225,18 +256,25 @@ def goal_and_gradient(
         if weights.dtype.kind != "f":
             weights = weights.astype(np.float64)
         patterns = patterns.astype(weights.dtype, copy=False)
-    return _goal_and_gradient(weights, patterns, goal, model, use_fused)
+        if cues is not None:
+            cues = np.asarray(cues).astype(weights.dtype, copy=False)
+    return _goal_and_gradient(weights, patterns, goal, model, use_fused, cues)
 
 
 def _goal_and_gradient(
-    weights: Any, patterns: Any, goal: Goal, model: NeuronModel, use_fused: bool
+    weights: Any,
+    patterns: Any,
+    goal: Goal,
+    model: NeuronModel,
+    use_fused: bool,
+    cues: Any | None = None,
 ) -> tuple[Any, Any]:
     """:func:`goal_and_gradient` for validated arguments (floating arrays of one dtype)."""
     if use_fused:
-        return fused.goal_and_gradient(weights, patterns, goal, model)
+        return fused.goal_and_gradient(weights, patterns, goal, model, cues)
     xp = array_namespace(weights, patterns)
     bins_t, bins_r = model.bins_t, model.bins_r
-    fw = forward(weights, patterns, model)
+    fw = forward(weights, patterns, model, cues)
     value, g = pid_goal_gradient(fw["pmf"], goal, validate=False)  # g: (..., N, nt, nr, 2)
     m = patterns.shape[-2]
     diff = (g[..., 1] - g[..., 0]).reshape(*g.shape[:-3], bins_t * bins_r)  # (..., N, cells)
@@ -244,7 +282,7 @@ def _goal_and_gradient(
     d_theta = xp.take_along_axis(diff, cell, axis=-1) / m  # dG_i / dtheta_{mu i}, (..., N, M)
     theta = xp.swapaxes(fw["theta"], -1, -2)
     d_rec = d_theta * theta * (1 - theta)  # (..., N, M)
-    grad = d_rec @ patterns  # (..., N, N): sum_mu d_rec[i, mu] xi[mu, j]
+    grad = d_rec @ (patterns if cues is None else cues)  # sum_mu d_rec[i, mu] x[mu, j]
     grad = grad * off_diagonal(patterns.shape[-1], grad.dtype, xp)
     return value.astype(weights.dtype), grad.astype(weights.dtype)
 
@@ -305,15 +343,21 @@ class TrainResult:
 
 
 def evaluate(
-    weights: Any, patterns: Any, goal: Goal | str | Sequence[float], model: NeuronModel
+    weights: Any,
+    patterns: Any,
+    goal: Goal | str | Sequence[float],
+    model: NeuronModel,
+    cues: Any | None = None,
 ) -> dict[str, Any]:
     """Goal, neuron-averaged atoms (named as in :data:`infobook.atoms.NEURON`) and recall
-    accuracy of networks (teaching input off)."""
+    accuracy of networks (teaching input off), from the patterns or, given ``cues``, with the
+    recurrent input from the cues and recall started at them (accuracy against the patterns)."""
     goal = Goal.parse(goal)
-    fw = forward(weights, patterns, model)
+    fw = forward(weights, patterns, model, cues)
     decomposition = sxpid(fw["pmf"], validate=False)
     xp = array_namespace(weights)
-    res = recall(weights, patterns, xp.zeros(weights.shape[:-1], dtype=weights.dtype))
+    start = patterns if cues is None else cues
+    res = recall(weights, start, xp.zeros(weights.shape[:-1], dtype=weights.dtype))
     a_cos, a_theta = accuracy(res.states, patterns)
     return {
         "goal": goal.of(decomposition).mean(axis=-1),
@@ -425,9 +469,33 @@ def train(
     return _train(patterns, goal, training, w, use_fused)
 
 
-def _train(patterns: Any, goal: Goal, training: Training, w: Any, use_fused: bool) -> TrainResult:
+class _Corruption:
+    """Fresh corrupted copies of a batch's patterns, one generator per network."""
+
+    def __init__(self, patterns: Any, flips: float, seeds: list[list[int]]) -> None:
+        self.flips = int(round(flips * patterns.shape[-1]))
+        self.patterns = patterns
+        self.rngs = [np.random.default_rng(s) for s in seeds]
+
+    def draw(self) -> Any:
+        """The patterns with ``flips`` distinct bits of each flipped, drawn afresh."""
+        xp = array_namespace(self.patterns)
+        *batch, m, n = self.patterns.shape
+        if self.flips == 0:
+            return self.patterns
+        keys = np.stack([r.random((m, n)) for r in self.rngs]).reshape(*batch, m, n)
+        chosen = np.argpartition(keys, self.flips - 1, axis=-1)[..., : self.flips]
+        sign = np.ones((*batch, m, n))
+        np.put_along_axis(sign, chosen, -1.0, axis=-1)
+        return self.patterns * xp.asarray(sign, dtype=self.patterns.dtype)
+
+
+def _train(
+    patterns: Any, goal: Goal, training: Training, w: Any, use_fused: bool, first: int = 0
+) -> TrainResult:
     """:func:`train` for validated arguments: patterns and initial weights of the recipe's
-    dtype, of shapes (..., M, N) and (..., N, N)."""
+    dtype, of shapes (..., M, N) and (..., N, N); ``first`` is the index of the batch's first
+    network (for its corruption streams)."""
     xp = array_namespace(patterns)
     *batch, m, n = patterns.shape
     model = training.model
@@ -439,7 +507,7 @@ def _train(patterns: Any, goal: Goal, training: Training, w: Any, use_fused: boo
         whole = replace(training, max_memory=None)
         flat_p, flat_w = patterns.reshape(size, m, n), w.reshape(size, n, n)
         parts = [
-            _train(flat_p[k : k + chunk], goal, whole, flat_w[k : k + chunk], use_fused)
+            _train(flat_p[k : k + chunk], goal, whole, flat_w[k : k + chunk], use_fused, first + k)
             for k in range(0, size, chunk)
         ]
         return _merge(parts, tuple(batch), xp)
@@ -449,23 +517,37 @@ def _train(patterns: Any, goal: Goal, training: Training, w: Any, use_fused: boo
     active = xp.ones(tuple(batch), dtype=bool)
     stopped_at = np.full(tuple(batch), epochs, dtype=int)
     history: dict[str, list[np.ndarray]] = {}
+    noisy = training.cue_flips > 0
+    corruption = eval_cues = None
+    if noisy:
+        seed = training.noise_seed
+        corruption = _Corruption(
+            patterns, training.cue_flips, [[seed, first + k] for k in range(size)]
+        )
+        # early stopping and the history recall from one fixed corrupted copy
+        fixed = [[seed, 1, first + k] for k in range(size)]
+        eval_cues = _Corruption(patterns, training.cue_flips, fixed).draw()
     done = 0
     for step in steps:
         # networks that stopped early are frozen: compute gradients for the active ones only
         ids = xp.nonzero(active.reshape(-1))[0]
         every = int(ids.size) == size
         for _ in range(int(step) - done):
+            cues = corruption.draw() if noisy else None  # every network draws, every step
             if every:
-                _, grad = _goal_and_gradient(w, patterns, goal, model, use_fused)
+                _, grad = _goal_and_gradient(w, patterns, goal, model, use_fused, cues)
             else:
                 flat_w, flat_p = w.reshape(-1, n, n), patterns.reshape(-1, m, n)
-                _, sub = _goal_and_gradient(flat_w[ids], flat_p[ids], goal, model, use_fused)
+                flat_c = None if cues is None else cues.reshape(-1, m, n)[ids]
+                _, sub = _goal_and_gradient(
+                    flat_w[ids], flat_p[ids], goal, model, use_fused, flat_c
+                )
                 grad = xp.zeros_like(flat_w)
                 grad[ids] = sub
                 grad = grad.reshape(w.shape)
             w = opt.step(w, grad, active)
         done = int(step)
-        ev = evaluate(w, patterns, goal, model)
+        ev = evaluate(w, patterns, goal, model, eval_cues)
         for k, v in ev.items():
             history.setdefault(k, []).append(to_numpy(v))
         if training.early_stop:

@@ -94,9 +94,13 @@ class NeuronModel:
             raise ValueError(f"the bin range must be finite with hi > lo, got {self.value_range}")
 
 
-def forward(weights: Any, patterns: Any, model: NeuronModel | None = None) -> dict[str, Any]:
+def forward(
+    weights: Any, patterns: Any, model: NeuronModel | None = None, cues: Any | None = None
+) -> dict[str, Any]:
     """Inputs, output probabilities, bins and per-neuron pmfs for the stored patterns
-    (``model`` None: the published neuron, :class:`NeuronModel` with its defaults).
+    (``model`` None: the published neuron, :class:`NeuronModel` with its defaults). With
+    ``cues`` (the shape of ``patterns``, e.g. corrupted copies) the recurrent input is computed
+    from the cues while the teaching input and the target stay the patterns.
 
     Returns a dict with ``theta`` (..., M, N), ``t_index``/``r_index`` (..., M, N) and ``pmf``
     (..., N, bins_t, bins_r, 2).
@@ -110,7 +114,7 @@ def forward(weights: Any, patterns: Any, model: NeuronModel | None = None) -> di
             "expected (..., N, N)"
         )
     teach = model.w_teach * patterns
-    rec = patterns @ xp.swapaxes(weights, -1, -2)
+    rec = (patterns if cues is None else cues) @ xp.swapaxes(weights, -1, -2)
     theta = sigmoid(teach + rec)
     t_index = bin_index(teach, model.bins_t, model.value_range)
     r_index = bin_index(rec, model.bins_r, model.value_range)

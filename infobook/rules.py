@@ -21,6 +21,8 @@ leading axes are independent networks) and returns ``(weights, biases)`` of shap
   point whenever such weights exist (SciPy's HiGHS).
 * ``max_stability``: the exact maximal-stability weights of every neuron (what AdaTron converges
   to), by least distance programming with SciPy's non-negative least squares.
+* ``noise_perceptron``: training with noise, a perceptron rule whose updates see freshly
+  corrupted patterns with the clean bit as target (Gardner, Stroud and Wallace 1989).
 * ``trivial``: the identity matrix, a control that "recalls" every clean cue.
 """
 
@@ -31,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import array_namespace
+from .backend import array_namespace, to_numpy
 from .neuron import zero_diagonal as _zero_diag
 
 #: A learning rule: patterns (..., M, N) -> (weights (..., N, N), biases (..., N)).
@@ -410,6 +412,64 @@ def fixed_point_capacity(bank: Any) -> np.ndarray:
     return out.reshape(batch) if batch else out.reshape(())
 
 
+def _digest(patterns: np.ndarray) -> list[int]:
+    """Four 32-bit words of a SHA-256 digest of a network's patterns (a seed that follows the
+    network, not its place in a batch)."""
+    import hashlib
+
+    raw = hashlib.sha256(np.ascontiguousarray(patterns, dtype=np.float64).tobytes()).digest()
+    return [int(v) for v in np.frombuffer(raw[:16], dtype=np.uint32)]
+
+
+def noise_perceptron(
+    patterns: Any, *, flips: float = 0.1, sweeps: int = 2000, seed: int = 0
+) -> tuple[Any, Any]:
+    r"""Training with noise (Gardner, Stroud and Wallace 1989): a perceptron rule whose every
+    update sees freshly corrupted patterns with the clean bit as target.
+
+    Each sweep presents all M patterns at once, each with ``round(flips N)`` distinct bits
+    flipped (a fresh corruption per sweep; each network draws from a generator seeded by
+    ``seed`` and a digest of its own patterns, so that it learns the same weights whatever
+    batch it is trained in); every neuron whose field
+    on a corrupted cue does not have the sign of its clean bit,
+    :math:`\xi_i^\mu \sum_{j \ne i} W_{ij} \tilde\xi_j^\mu \le 0`, moves its weights by
+    :math:`\xi_i^\mu \tilde\xi^\mu / N`. With noise the errors never all vanish, so the rule
+    returns the average of the weights over the second half of the sweeps (the averaged
+    perceptron, which settles where the last iterate keeps fluctuating). No bias, no
+    self-coupling. ``flips = 0`` is the plain batch perceptron on the clean patterns.
+    """
+    if not 0.0 <= float(flips) < 1.0:
+        raise ValueError(f"flips is a fraction of the bits in [0, 1), got {flips}")
+    if int(sweeps) != sweeps or sweeps < 2:
+        raise ValueError(f"sweeps must be an integer >= 2, got {sweeps!r}")
+    xp = array_namespace(patterns)
+    x = xp.asarray(patterns)
+    *batch, m, n = x.shape
+    k = int(round(float(flips) * n))
+    host = to_numpy(x).reshape(-1, m, n)
+    rngs = [np.random.default_rng([int(seed), *_digest(net)]) for net in host]
+    mask = 1 - xp.eye(n, dtype=x.dtype)
+    w = xp.zeros((*batch, n, n), dtype=x.dtype)
+    total = xp.zeros_like(w)
+    start = int(sweeps) // 2
+    for t in range(int(sweeps)):
+        if k:
+            keys = np.stack([r.random((m, n)) for r in rngs]).reshape(x.shape)
+            chosen = np.argpartition(keys, k - 1, axis=-1)[..., :k]
+            sign = np.ones(x.shape)
+            np.put_along_axis(sign, chosen, -1.0, axis=-1)
+            cues = x * xp.asarray(sign, dtype=x.dtype)
+        else:
+            cues = x
+        h = cues @ xp.swapaxes(w, -1, -2)  # (..., M, N): field of neuron i on cue mu
+        wrong = ((x * h) <= 0).astype(x.dtype) * x  # xi_i where neuron i errs
+        w = w + (xp.swapaxes(wrong, -1, -2) @ cues) * mask / n
+        if t >= start:
+            total = total + w
+    w = total / (int(sweeps) - start)
+    return w, _no_bias(w)
+
+
 def trivial(patterns: Any) -> tuple[Any, Any]:
     """Control: the identity matrix (self-coupling only). Every clean cue is a fixed point, so
     clean-cue "capacity" is unlimited; it shows why self-coupling must stay excluded."""
@@ -431,6 +491,7 @@ RULES: dict[str, Rule] = {
     "adatron": adatron,
     "lp_optimum": lp_optimum,
     "max_stability": max_stability,
+    "noise_perceptron": noise_perceptron,
     "trivial": trivial,
 }
 

@@ -28,14 +28,14 @@ def parameter_note(scale: str, chapter: str, **parameters: Any) -> Any:
     overrides = record.get("overrides", {})
     if origin.startswith("the `") and origin.endswith("parameter set"):
         head = f"**Parameter set: `{scale}`** ({what})."
-    elif origin:
-        changed = ", ".join(f"`{k} = {v!r}`" for k, v in overrides.items()) or "none"
+    elif origin and overrides:
+        changed = ", ".join(f"`{k} = {v!r}`" for k, v in overrides.items())
         head = (
-            f"**Parameters: {origin}** over the chapter's defaults (the `{scale}` set); "
+            f"**Parameters: {origin}** over the values of the chapter's parameters cell; "
             f"overridden: {changed}."
         )
     else:
-        head = f"**Parameters: the values of the parameters cell** (the `{scale}` set)."
+        head = f"**Parameters: the values of the chapter's parameters cell** (scale `{scale}`)."
     return Markdown(
         f"{head} Values: {shown}. To recompute this page with the `{other}` set, run "
         f"`make run CH={chapter} SCALE={other}`."

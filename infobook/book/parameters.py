@@ -48,7 +48,13 @@ def chapter_parameters(source: Path | Any) -> dict[str, Any]:
         target = node.targets[0]
         if not isinstance(target, ast.Name):
             raise ParameterError(f"cannot read the parameter {ast.unparse(target)!r}")
-        out[target.id] = ast.literal_eval(node.value)
+        try:
+            out[target.id] = ast.literal_eval(node.value)
+        except ValueError:
+            raise ParameterError(
+                f"the parameter {target.id!r} must be a literal (a number, text, list, ...), "
+                f"got {ast.unparse(node.value)!r}"
+            ) from None
     return out
 
 

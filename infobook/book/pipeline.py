@@ -178,18 +178,28 @@ def execute_chapter(
 
 
 def chapter_fingerprint(root: Path, name: str, parameters: dict[str, Any]) -> str:
-    """A digest of everything an executed chapter depends on: its source, its parameters and
-    every file of the library. Two executions with the same fingerprint compute the same page."""
+    """A digest of everything an executed chapter depends on: its source, its parameters,
+    every file of the library (code and style), the committed results it may read, and the
+    versions of the packages that compute it. Two executions with the same fingerprint compute
+    the same page."""
     import hashlib
+    import importlib.metadata
     import json
 
     digest = hashlib.sha256()
     digest.update(chapter_source(root, name).read_bytes())
     digest.update(json.dumps(parameters, sort_keys=True, default=str).encode())
     package = Path(__file__).resolve().parents[1]
-    for path in sorted(package.rglob("*.py")):
-        digest.update(str(path.relative_to(package)).encode())
+    files = [*package.rglob("*.py"), *package.rglob("*.mplstyle")]
+    files += list((root / "book" / "results").glob("*"))
+    for path in sorted(files):
+        digest.update(str(path.name).encode())
         digest.update(path.read_bytes())
+    for dist in ("numpy", "scipy", "matplotlib", "pandas", "xarray", "numba", "dit", "optuna"):
+        try:
+            digest.update(f"{dist}=={importlib.metadata.version(dist)}".encode())
+        except importlib.metadata.PackageNotFoundError:
+            digest.update(f"{dist} absent".encode())
     return digest.hexdigest()
 
 

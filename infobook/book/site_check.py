@@ -12,8 +12,8 @@ from urllib.parse import unquote, urlsplit
 CODE_COLUMNS = 88
 #: TeX that was not turned into math: a command, or a $...$ pair, in the page's prose.
 RAW_TEX = re.compile(
-    r"\\(?:mathrm|mathbf|frac|gamma|alpha|theta|sigma|sum|log|left|right|cdot|lor|mid|"
-    r"partial|infty|sqrt|text|underbrace|operatorname|xi|mu)\b|\$[^$\s][^$]*\\[a-zA-Z]+[^$]*\$"
+    r"\\(?:mathrm|mathbf|frac|gamma|alpha|theta|sigma|sum|log|left|right|cdot|lor|mid|le|ge|"
+    r"partial|infty|sqrt|text|underbrace|operatorname|xi|mu)(?![A-Za-z])|\$[^$]*\\[A-Za-z]+[^$]*\$"
 )
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
          "track", "wbr"}  # fmt: skip

@@ -30,7 +30,7 @@ from ..hopfield import (
     recall,
 )
 from ..rules import get_rule, mpf
-from .settings import BaselineSettings, parse_alphas
+from .settings import FLIP_FRACTIONS, BaselineSettings, parse_alphas
 from .store import RunStore, load_results, merge_results
 
 #: Rules measured by :func:`run_baselines` by default (names of :data:`infobook.rules.RULES`).
@@ -45,8 +45,6 @@ BASELINE_RULES = (
     "max_stability",
     "mpf",
 )
-#: Fractions of flipped cue bits recalled by :func:`run_baselines` (0 is the clean cue).
-FLIP_FRACTIONS = tuple(float(f) for f in np.round(np.arange(0, 0.51, 0.02), 2))
 #: Flip fractions always recalled, whatever the look-ahead says (the clean and noisy tables).
 ALWAYS_RECALLED = (0.0, 0.1, 0.2)
 
@@ -117,7 +115,7 @@ def run_baselines(
     if not named:
         raise ValueError("no rules given: pass rule names or a mapping from names to rules")
     settings = BaselineSettings(n_neurons, seeds, tuple(flips), look_ahead, mpf_steps, dtype)
-    chosen = get_backend(backend)
+    chosen = get_backend(backend, default="numpy")
     alphas = parse_alphas(alphas)
     rule_names = list(named)
     store = RunStore(out, settings, _template(rule_names, alphas, settings))

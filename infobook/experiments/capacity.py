@@ -90,7 +90,7 @@ def run_capacity(
         settings = capacity_settings(goal, n_neurons, seeds, **training)
     elif training:
         raise TypeError("give the run's settings or its training options, not both")
-    chosen = get_backend(backend)
+    chosen = get_backend(backend, default="numpy")
     alphas = parse_alphas(alphas)
     n, seeds, recipe = settings.n_neurons, settings.seeds, settings.training
     store = RunStore(out, settings, _template(alphas, seeds))

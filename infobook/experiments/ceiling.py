@@ -64,7 +64,7 @@ def run_fixed_point_ceiling(
     if not sizes or min(sizes) < 2 or len(set(sizes)) != len(sizes):
         raise ValueError(f"sizes must be distinct network sizes >= 2, got {sizes}")
     settings = CeilingSettings(seeds, max_load)
-    chosen = get_backend(backend)
+    chosen = get_backend(backend, default="numpy")
     store = RunStore(out, settings, _template(sizes, settings.seeds))
     todo = store.begin(backend=f"{chosen.reason}; the exact solvers run on the CPU (SciPy)")
     ds = store.ds

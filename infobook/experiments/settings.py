@@ -38,6 +38,18 @@ __all__ = [
     "parse_alphas", "parse_seeds",
 ]  # fmt: skip
 
+#: Fractions of flipped cue bits recalled by the baseline runs (0 is the clean cue).
+FLIP_FRACTIONS = tuple(float(f) for f in np.round(np.arange(0, 0.51, 0.02), 2))
+
+
+def _training(value: Any) -> Training:
+    if not isinstance(value, Training):
+        raise TypeError(
+            f"training must be an infobook.infomorphic.Training, got {type(value).__name__}"
+        )
+    return value
+
+
 #: The fields of :class:`Training` recorded in every results file (others only when they differ
 #: from their defaults, so that files written before they existed still match).
 RECORDED_TRAINING = ("epochs", "lr", "w_teach", "bins_r", "dtype")
@@ -103,6 +115,7 @@ class CapacitySettings(RunSettings):
     training: Training = field(default_factory=Training)
 
     def __post_init__(self) -> None:
+        _training(self.training)
         object.__setattr__(self, "goal", Goal.parse(self.goal))
         object.__setattr__(self, "n_neurons", _size("n_neurons", self.n_neurons))
         object.__setattr__(self, "seeds", parse_seeds(self.seeds))
@@ -138,6 +151,7 @@ class SweepSettings(RunSettings):
     refine: bool = False
 
     def __post_init__(self) -> None:
+        _training(self.training)
         object.__setattr__(self, "n_neurons", _size("n_neurons", self.n_neurons))
         object.__setattr__(self, "seeds", parse_seeds(self.seeds))
         alphas = tuple(float(a) for a in parse_alphas(self.alphas).tolist())
@@ -165,7 +179,7 @@ class BaselineSettings(RunSettings):
     kind: ClassVar[str] = "baselines"
     n_neurons: int = 100
     seeds: tuple[int, ...] = tuple(range(20))
-    flips: tuple[float, ...] = ()
+    flips: tuple[float, ...] = FLIP_FRACTIONS
     look_ahead: int = 5
     mpf_steps: int = 40_000
     dtype: str = "float64"

@@ -163,26 +163,29 @@ class RunStore:
     ) -> None:
         self.path = check_results_path(path)
         self.settings = settings
+        self.identity = dict(identity or {})
         self.ds = template
         self.ds.attrs["settings"] = settings.to_json()
         self.history: list[dict[str, str]] = []
         if self.path.exists():
             old = load_results(self.path)
-            self._check(old, self.path, "choose another --out or delete the file", identity)
-            copy_finished(self.ds, old)
+            self._check(old, self.path, "choose another --out or delete the file")
+            copied = copy_finished(self.ds, old)
+            finished = int((old.done == 1).sum())
+            if copied < finished:
+                raise ValueError(
+                    f"{self.path} holds {finished - copied} finished entries outside this run's "
+                    f"grid (of {', '.join(self.dims)}), which resuming would drop; give a grid "
+                    "that includes them, or another --out"
+                )
             self.history = json.loads(old.attrs.get("provenance", "[]"))
         self.ds.attrs["provenance"] = json.dumps(self.history)
 
-    def _check(
-        self, other: Any, path: Path, fix: str, identity: Mapping[str, str] | None = None
-    ) -> None:
+    def _check(self, other: Any, path: Path, fix: str) -> None:
         diff = self.settings.difference(other.attrs["settings"])
         if diff is not None:
             raise ValueError(f"{path} holds a run with other settings: {diff}; {fix}")
-        for name, what in (identity or {}).items():
-            a, b = other[name].values, self.ds[name].values
-            if a.shape != b.shape or not np.array_equal(a, b):
-                raise ValueError(f"{path} holds a run with other {what} ({name!r}); {fix}")
+        _check_identity(other, self.ds, self.identity, path, fix)
 
     # ------------------------------------------------------------------ entries
 
@@ -263,6 +266,29 @@ class RunStore:
         save_atomic(self.ds, self.path)
 
 
+def _check_identity(other: Any, ds: Any, identity: Mapping[str, str], path: Path, fix: str) -> None:
+    for name, what in identity.items():
+        if name not in other:
+            raise ValueError(f"{path} has no {what} ({name!r}); {fix}")
+        a, b = other[name].values, ds[name].values
+        if a.shape != b.shape or not np.array_equal(a, b):
+            raise ValueError(f"{path} holds a run with other {what} ({name!r}); {fix}")
+
+
+def _difference(stored: str, other: str) -> str | None:
+    """The first setting in which two settings records differ, as a sentence, or None."""
+    a, b = json.loads(stored), json.loads(other)
+    for key in sorted(set(a) | set(b)):
+        first, second = a.get(key, "nothing"), b.get(key, "nothing")
+        if first != second:
+            return f"setting {key!r} is {first!r} in one, {second!r} in the other"
+    return None
+
+
+#: Variables besides the settings that tell runs apart, by what they are (a sweep's goals).
+IDENTITY = {"gamma": "goals"}
+
+
 def merge_results(target: Path | str, source: Path | str) -> Any:
     """Copy the finished entries of the results file ``source`` into ``target``.
 
@@ -274,11 +300,14 @@ def merge_results(target: Path | str, source: Path | str) -> Any:
     """
     target, source = Path(target), Path(source)
     tgt, src = load_results(target), load_results(source)
-    if json.loads(tgt.attrs["settings"]) != json.loads(src.attrs["settings"]):
+    diff = _difference(tgt.attrs["settings"], src.attrs["settings"])
+    if diff is not None:
         raise ValueError(
-            f"{source} was computed with other settings than {target} "
-            f"({src.attrs['settings']} against {tgt.attrs['settings']}); they cannot be merged"
+            f"{source} was computed with other settings than {target} ({diff}); they cannot "
+            "be merged"
         )
+    identity = {k: v for k, v in IDENTITY.items() if k in tgt or k in src}
+    _check_identity(src, tgt, identity, source, "they cannot be merged")
     if copy_finished(tgt, src):
         history = json.loads(tgt.attrs.get("provenance", "[]"))
         for entry in json.loads(src.attrs.get("provenance", "[]")):

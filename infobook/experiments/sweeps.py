@@ -32,7 +32,7 @@ from ..hopfield import THETA, loads_to_patterns, pattern_bank
 from ..infomorphic import evaluate, initial_weights, train
 from ..pid import Goal
 from .settings import SweepSettings
-from .store import RunStore
+from .store import IDENTITY, RunStore
 
 #: Names of the five goal weights, in the published order (:data:`infobook.atoms.NEURON`).
 ATOMS = atoms.NEURON
@@ -92,7 +92,7 @@ def goal_capacity(
     """alpha_c of ``goal`` for every seed of ``spec`` (see :class:`SweepSettings`), computed on
     ``backend``."""
     g = Goal.parse(goal)
-    xp = get_backend(backend).xp
+    xp = get_backend(backend, default="numpy").xp
     seeds = list(spec.seeds)
     alphas = np.asarray(spec.alphas, dtype=float)
     ms = loads_to_patterns(alphas, spec.n_neurons)
@@ -142,7 +142,19 @@ def _template(goals: np.ndarray, spec: SweepSettings) -> Any:
 
 
 def _unit(goal: np.ndarray, spec: SweepSettings, backend: str | None) -> tuple[np.ndarray, float]:
-    """One unit of work (runs on a worker): the capacity of one goal and its wall time."""
+    """One unit of work (runs on a worker): the capacity of one goal and its wall time. On a
+    dask worker, a process that runs nothing but these units, the allocator is tuned first
+    (:func:`infobook.backend.tune_allocator`); in the caller's own process it is left alone."""
+    try:
+        from distributed import get_worker
+
+        get_worker()
+    except (ImportError, ValueError):
+        pass
+    else:
+        from ..backend import tune_allocator
+
+        tune_allocator()
     t0 = time.perf_counter()
     ac = goal_capacity(Goal.parse(goal), spec, backend)
     return ac, time.perf_counter() - t0
@@ -200,11 +212,12 @@ def run_sweep(
     goals = parse_goals(goals)
     if not isinstance(spec, SweepSettings):
         raise TypeError(f"spec must be a SweepSettings, got {type(spec).__name__}")
-    here = get_backend(backend)  # a clear error here, before any work, if it cannot run
-    store = RunStore(out, spec, _template(goals, spec), identity={"gamma": "goals"})
-    todo = [
-        int(k["goal"]) for k in store.begin(backend=here.reason, workers=describe_workers(client))
-    ]
+    here = get_backend(backend, default="numpy")  # a clear error before any work
+    store = RunStore(out, spec, _template(goals, spec), identity=IDENTITY)
+    workers = describe_workers(client)
+    if client is not None:
+        workers += f"; each worker chooses the back end {backend or 'numpy'} for itself"
+    todo = [int(k["goal"]) for k in store.begin(backend=here.reason, workers=workers)]
     ds = store.ds
     bar = store.progress(f"sweep of {len(goals)} goals", progress)
 
@@ -297,7 +310,7 @@ def optimise_goal(
         raise ValueError(f"the number of trials must be an integer >= 1, got {n_trials!r}")
     if not isinstance(spec, SweepSettings):
         raise TypeError(f"spec must be a SweepSettings, got {type(spec).__name__}")
-    get_backend(backend)  # a clear error before any work
+    here = get_backend(backend, default="numpy")  # a clear error before any work
 
     samplers = {
         "tpe": lambda: optuna.samplers.TPESampler(seed=seed),
@@ -322,6 +335,7 @@ def optimise_goal(
             f"{spec.difference(stored)}; choose another --study or --storage"
         )
     study.set_user_attr("settings", settings)
+    study.set_user_attr("backend", f"{here.reason}; workers choose {backend or 'numpy'}")
     for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
         study.tell(t.number, state=optuna.trial.TrialState.FAIL)
     if parallel is None:
