@@ -89,6 +89,16 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be a fraction in [0, 1), got {text!r}")
+    return value
+
+
 def _alphas(text: str):
     """'lo:hi:step' or a comma list of loads, each > 0."""
     try:
@@ -299,7 +309,9 @@ def _baselines_command(args) -> int:
             from .infomorphic import make_rule
 
             goal = _goal(name.split(":", 1)[1])  # a goal name (a comma separates rules)
-            rules[f"G = {goal} ({args.epochs} epochs)"] = make_rule(goal, epochs=args.epochs)
+            label = f"G = {goal} ({args.epochs} epochs"
+            label += f", {args.cue_flips:.0%} cue flips)" if args.cue_flips else ")"
+            rules[label] = make_rule(goal, epochs=args.epochs, cue_flips=args.cue_flips)
         else:
             rules[name] = get_rule(name)[1]
     ds = run_baselines(
@@ -414,6 +426,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     b.add_argument(
         "--epochs", type=_int_at_least(1), default=5000, help="Adam steps of infomorphic rules"
+    )
+    b.add_argument(
+        "--cue-flips",
+        type=_fraction,
+        default=0.0,
+        help="infomorphic rules train on cues with this fraction of bits flipped, a fresh "
+        "corruption each step (0: the clean patterns, as published)",
     )
     b.add_argument("--neurons", type=_int_at_least(2), default=100, help="network size N")
     b.add_argument(
