@@ -542,3 +542,93 @@ def gardner_capacity(kappa: float) -> float:
 
     val, _ = integrate.quad(lambda t: stats.norm.pdf(t) * (t + kappa) ** 2, -kappa, np.inf)
     return 1.0 / val
+
+
+def gardner_stability(alpha: float) -> float:
+    r"""Gardner's maximal stability :math:`\kappa_{max}(\alpha)` of unbiased patterns: the
+    :math:`\kappa` at which :func:`gardner_capacity` equals ``alpha`` (0 at alpha = 2)."""
+    from scipy import optimize, stats
+
+    if not 0 < alpha <= 2:
+        raise ValueError(f"the load must lie in (0, 2] for a stability margin, got {alpha}")
+    if alpha == 2:
+        return 0.0
+
+    def capacity(k: float) -> float:  # the integral of gardner_capacity in closed form
+        return 1.0 / ((1 + k * k) * stats.norm.cdf(k) + k * stats.norm.pdf(k))
+
+    return float(optimize.brentq(lambda k: capacity(k) - alpha, 0.0, 50.0))
+
+
+def diluted_overlap_map(m: float, kappa: float) -> float:
+    r"""One synchronous step of a strongly diluted network whose couplings have Gardner's
+    maximal stability :math:`\kappa` (Kepler and Abbott 1988; Gardner 1989): the overlap after
+    the step from overlap ``m``,
+
+    .. math::
+
+        m' = \Phi(\kappa)\,\mathrm{erf}\!\left(\frac{m\kappa}{\sqrt{2(1-m^2)}}\right)
+             + \int_\kappa^\infty Dt\;\mathrm{erf}\!\left(\frac{m t}{\sqrt{2(1-m^2)}}\right),
+
+    the stabilities being :math:`\kappa` for the fraction :math:`\Phi(\kappa)` of patterns that
+    sit at the margin and Gaussian above it. In a diluted network successive steps are
+    independent, so iterating the map is exact there; in a fully connected one it is the first
+    step only.
+    """
+    from scipy import integrate, special, stats
+
+    if m >= 1:
+        return 1.0
+    s = np.sqrt(2 * (1 - m * m))
+    tail, _ = integrate.quad(
+        lambda t: stats.norm.pdf(t) * special.erf(m * t / s), kappa, np.inf, limit=200
+    )
+    return float(stats.norm.cdf(kappa) * special.erf(m * kappa / s) + tail)
+
+
+def diluted_recall(alpha: float, flips: float, steps: int = 100) -> float:
+    """Final overlap of the diluted max-stability network at load ``alpha`` from a cue with a
+    fraction ``flips`` of its bits flipped (:func:`diluted_overlap_map` iterated ``steps``
+    times from ``m = 1 - 2 flips``)."""
+    kappa = gardner_stability(alpha)
+    m = 1.0 - 2.0 * flips
+    for _ in range(int(steps)):
+        nxt = diluted_overlap_map(m, kappa)
+        if abs(nxt - m) < 1e-12:
+            break
+        m = nxt
+    return float(m)
+
+
+def diluted_associative_capacity(flips: float, threshold: float = 0.95) -> float:
+    """The largest load at which the diluted max-stability network repairs a cue with a
+    fraction ``flips`` of its bits flipped to an overlap of at least ``threshold`` (bisection
+    in the load; :func:`diluted_recall`)."""
+    lo, hi = 0.01, 2.0
+    if diluted_recall(lo, flips) < threshold:
+        return 0.0
+    for _ in range(20):  # to about 2e-6 in the load
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if diluted_recall(mid, flips) >= threshold else (lo, mid)
+    return lo
+
+
+def one_step_repair(alpha: float) -> float:
+    r"""The fraction of flipped cue bits that one synchronous step repairs at Gardner's maximal
+    stability :math:`\kappa = \kappa_{max}(\alpha)`: the ``f`` at which the one-step error of a
+    neuron at the margin, :math:`H(m\kappa/\sqrt{1-m^2})` with :math:`m = 1 - 2f` (the
+    Gaussian tail :math:`H`), equals ``f``; below it the first step leaves fewer wrong bits
+    than the cue had. 0.499 stands for "every cue up to one half"."""
+    from scipy import optimize, stats
+
+    kappa = gardner_stability(alpha)
+    if kappa == 0:
+        return 0.0
+
+    def excess(f: float) -> float:
+        m = 1 - 2 * f
+        return stats.norm.sf(m * kappa / np.sqrt(1 - m * m)) - f
+
+    if excess(0.499) < 0:
+        return 0.499
+    return float(optimize.brentq(excess, 1e-9, 0.499))

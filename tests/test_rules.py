@@ -225,3 +225,24 @@ def test_training_with_noise_repairs_corrupted_cues():
         rules.noise_perceptron(p, flips=1.0)
     with pytest.raises(ValueError, match="sweeps"):
         rules.noise_perceptron(p, sweeps=1)
+
+
+def test_gardner_stability_inverts_the_capacity():
+    for kappa in (0.0, 0.3, 0.5, 1.0):
+        alpha = rules.gardner_capacity(kappa)
+        assert rules.gardner_stability(alpha) == pytest.approx(kappa, abs=1e-6)
+    with pytest.raises(ValueError, match="load"):
+        rules.gardner_stability(2.5)
+
+
+def test_diluted_theory_of_basins():
+    """The diluted max-stability network repairs a 10 % cue up to alpha about 0.58 (Kepler and
+    Abbott's map with Gardner's stabilities); the one-step repairable fraction falls with the
+    load."""
+    caps = [rules.diluted_associative_capacity(f) for f in (0.05, 0.1, 0.2)]
+    assert caps[1] == pytest.approx(0.58, abs=0.01)
+    assert caps[0] > caps[1] > caps[2]
+    assert rules.diluted_recall(0.3, 0.1) == pytest.approx(1.0, abs=1e-6)
+    assert rules.diluted_recall(0.7, 0.1) < 0.5
+    repair = [rules.one_step_repair(a) for a in (0.5, 1.0, 1.5, 1.9)]
+    assert all(a > b for a, b in zip(repair, repair[1:], strict=False))
