@@ -546,7 +546,7 @@ def main(argv: list[str] | None = None) -> int:
 
     tune_allocator()  # this process only runs our kernels: keep freed memory in the heap
     try:
-        args.backend = get_backend(args.backend, default="auto").name
+        args.backend = get_backend(args.backend, default="auto")  # chosen once, passed down
         return COMMANDS[args.command](args)
     except KeyboardInterrupt:
         parser.exit(130, f"{parser.prog} {args.command}: interrupted; finished work is saved\n")

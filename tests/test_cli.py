@@ -1,6 +1,7 @@
 """The command line (``python -m infobook``): every subcommand's options, and bad input answered
 with one line and exit status 2, never a traceback."""
 
+import json
 import subprocess
 import sys
 
@@ -79,6 +80,10 @@ def test_results_files_with_other_settings_or_foreign_files_are_named(capsys, tm
     base = ["capacity", "--neurons", "8", "--seeds", "1", "--alphas", "0.5", "--out", str(out)]
     code, text, _ = run_cli(capsys, *base, "--epochs", "2")
     assert code == 0 and "alpha_c" in text
+    from infobook.experiments import load_results
+
+    backend = json.loads(load_results(out).attrs["provenance"])[-1]["backend"]
+    assert backend.startswith("auto: ") or "environment variable" in backend
     code, _, err = run_cli(capsys, *base, "--epochs", "3")
     assert code == 2 and "Traceback" not in err
     assert "'epochs' is 2 in the file but 3 in this run" in err

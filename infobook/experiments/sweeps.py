@@ -184,7 +184,7 @@ def run_sweep(
     spec: SweepSettings,
     *,
     client: Any | None = None,
-    backend: str | None = None,
+    backend: str | Backend | None = None,
     progress: bool = True,
     on_goal_done: Callable[[int], None] | None = None,
 ) -> Any:
@@ -213,10 +213,12 @@ def run_sweep(
     if not isinstance(spec, SweepSettings):
         raise TypeError(f"spec must be a SweepSettings, got {type(spec).__name__}")
     here = get_backend(backend, default="numpy")  # a clear error before any work
+    backend = here.name
+    backend = here.name  # what every unit of work uses (a name: units may run elsewhere)
     store = RunStore(out, spec, _template(goals, spec), identity=IDENTITY)
     workers = describe_workers(client)
     if client is not None:
-        workers += f"; each worker chooses the back end {backend or 'numpy'} for itself"
+        workers += f"; each worker runs the back end {backend}"
     todo = [int(k["goal"]) for k in store.begin(backend=here.reason, workers=workers)]
     ds = store.ds
     bar = store.progress(f"sweep of {len(goals)} goals", progress)
@@ -284,7 +286,7 @@ def optimise_goal(
     client: Any | None = None,
     parallel: int | None = None,
     bounds: tuple[float, float] = (-1.0, 1.0),
-    backend: str | None = None,
+    backend: str | Backend | None = None,
     progress: bool = True,
 ) -> Any:
     """Black-box maximisation of the median alpha_c over the five goal weights with Optuna.
@@ -311,6 +313,7 @@ def optimise_goal(
     if not isinstance(spec, SweepSettings):
         raise TypeError(f"spec must be a SweepSettings, got {type(spec).__name__}")
     here = get_backend(backend, default="numpy")  # a clear error before any work
+    backend = here.name
 
     samplers = {
         "tpe": lambda: optuna.samplers.TPESampler(seed=seed),
@@ -335,7 +338,7 @@ def optimise_goal(
             f"{spec.difference(stored)}; choose another --study or --storage"
         )
     study.set_user_attr("settings", settings)
-    study.set_user_attr("backend", f"{here.reason}; workers choose {backend or 'numpy'}")
+    study.set_user_attr("backend", here.reason)
     for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
         study.tell(t.number, state=optuna.trial.TrialState.FAIL)
     if parallel is None:
