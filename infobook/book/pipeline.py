@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from ..backend import MALLOC_TUNABLES
 from .notes import ORIGIN_VARIABLE
 from .parameters import ParameterError, chapter_parameters, check_overrides
 from .site_check import check_site
@@ -153,8 +154,14 @@ def execute_chapter(
     os.environ.pop("MPLBACKEND", None)  # an Agg backend here would drop every figure
     output.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    before = os.environ.get(ORIGIN_VARIABLE)
-    os.environ[ORIGIN_VARIABLE] = json.dumps({"origin": origin, "overrides": parameters})
+    # the kernel learns where its parameters came from, and runs with the tuned allocator of
+    # infobook.backend.tune_allocator (a process that runs only this chapter)
+    extra = {ORIGIN_VARIABLE: json.dumps({"origin": origin, "overrides": parameters})}
+    if os.environ.get("INFOBOOK_TUNE_MALLOC", "1") != "0":
+        given = os.environ.get("GLIBC_TUNABLES")
+        extra["GLIBC_TUNABLES"] = f"{given}:{MALLOC_TUNABLES}" if given else MALLOC_TUNABLES
+    before = {k: os.environ.get(k) for k in extra}
+    os.environ.update(extra)
     try:
         papermill.execute_notebook(
             nb,
@@ -168,10 +175,11 @@ def execute_chapter(
             extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )
     finally:
-        if before is None:
-            os.environ.pop(ORIGIN_VARIABLE, None)
-        else:
-            os.environ[ORIGIN_VARIABLE] = before
+        for key, value in before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
     seconds = time.perf_counter() - t0
     _hide_injected_parameters(output)
     return seconds
