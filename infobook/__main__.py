@@ -143,28 +143,27 @@ def _rules(text: str) -> list[str]:
     return names
 
 
-def _int_list(text: str) -> list[int]:
-    try:
-        values = [int(x) for x in text.replace(" ", "").split(",") if x]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a comma list of integers, got {text!r}"
-        ) from None
-    if not values:
-        raise argparse.ArgumentTypeError("the list is empty")
-    return values
+def _number_list(kind: type, what: str):
+    """A parser of comma lists of ``kind`` (int or float), non-empty and finite."""
+
+    def parse(text: str) -> list:
+        try:
+            values = [kind(x) for x in text.replace(" ", "").split(",") if x]
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected a comma list of {what}, got {text!r}"
+            ) from None
+        if not values or not all(np.isfinite(values)):
+            raise argparse.ArgumentTypeError(
+                f"expected a comma list of finite {what}, got {text!r}"
+            )
+        return values
+
+    return parse
 
 
-def _float_list(text: str) -> list[float]:
-    try:
-        values = [float(x) for x in text.replace(" ", "").split(",") if x]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a comma list of numbers, got {text!r}"
-        ) from None
-    if not values or not all(np.isfinite(values)):
-        raise argparse.ArgumentTypeError(f"expected finite numbers, got {text!r}")
-    return values
+_int_list = _number_list(int, "integers")
+_float_list = _number_list(float, "numbers")
 
 
 def _results_path(text: str) -> Path:
