@@ -60,20 +60,56 @@ def random_patterns(
     return np.where(draw, 1.0, -1.0).astype(dtype)
 
 
+def markov_patterns(
+    n_patterns: int,
+    n_neurons: int,
+    p: float,
+    seed: int | np.random.Generator = 0,
+    *,
+    batch: tuple[int, ...] = (),
+    dtype: Any = np.float64,
+) -> np.ndarray:
+    r"""Correlated patterns as in Blümel et al. (2025): each pattern an unbiased +-1 Markov
+    chain along the neuron index, :math:`s_1` fair and :math:`s_i = s_{i-1} b_i` with
+    :math:`P(b_i = +1) = p`, so that :math:`P(s_i = s_{i-1}) = p` and
+    :math:`\mathrm{corr}(s_i, s_j) = (2p - 1)^{|i - j|}` (``p = 0.5``: independent bits).
+
+    Shape ``(*batch, n_patterns, n_neurons)``; one uniform draw per bit from
+    ``default_rng(seed)``, so that (without ``batch``) the first ``m`` patterns of a draw of
+    ``M > m`` are the draw of ``m``, as for :func:`random_patterns`.
+    """
+    _check_sizes(n_patterns=n_patterns, n_neurons=n_neurons)
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"p is the probability P(s_i = s_(i-1)) in [0, 1], got {p}")
+    rng = np.random.default_rng(seed)
+    u = rng.random((*batch, n_patterns, n_neurons))
+    steps = np.where(u < p, 1.0, -1.0)
+    steps[..., 0] = np.where(u[..., 0] < 0.5, 1.0, -1.0)
+    return np.cumprod(steps, axis=-1).astype(dtype)
+
+
 def pattern_bank(
     seeds: Sequence[int],
     max_patterns: int,
     n_neurons: int,
     *,
     bias: float = 0.5,
+    markov: float | None = None,
     dtype: Any = np.float64,
 ) -> np.ndarray:
     """One bank of ``max_patterns`` patterns per seed, shape ``(len(seeds), max_patterns, N)``.
 
     Capacity scans store the first ``M`` patterns of each bank at load ``M / N``: pattern sets are
     nested across loads (common random numbers), which makes curves smooth in the load without
-    changing any single measurement's distribution.
+    changing any single measurement's distribution. With ``markov`` the patterns are the
+    correlated Markov chains of :func:`markov_patterns` with that ``p``.
     """
+    if markov is not None:
+        if bias != 0.5:
+            raise ValueError("Markov-chain patterns are unbiased: give bias or markov, not both")
+        return np.stack(
+            [markov_patterns(max_patterns, n_neurons, markov, s, dtype=dtype) for s in seeds]
+        )
     return np.stack(
         [random_patterns(max_patterns, n_neurons, s, bias=bias, dtype=dtype) for s in seeds]
     )

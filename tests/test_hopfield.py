@@ -166,3 +166,22 @@ def test_long_runs_need_ascending_loads():
         hf.parse_alphas([0.5, 0.1])
     np.testing.assert_array_equal(hf.parse_alphas([0.5, 0.1], ascending=False), [0.5, 0.1])
     np.testing.assert_array_equal(hf.parse_alphas(None), hf.published_alphas())
+
+
+def test_markov_patterns_have_the_published_correlations():
+    p = 0.8
+    x = hf.markov_patterns(4000, 12, p, seed=3)
+    assert set(np.unique(x)) == {-1.0, 1.0}
+    assert abs(x.mean()) < 0.02  # unbiased
+    for lag in (1, 2, 5):
+        corr = float((x[:, :-lag] * x[:, lag:]).mean())
+        assert corr == pytest.approx((2 * p - 1) ** lag, abs=0.03)
+    np.testing.assert_array_equal(hf.markov_patterns(10, 12, p, seed=3), x[:10])  # nested
+    bank = hf.pattern_bank([3], 4000, 12, markov=p)
+    np.testing.assert_array_equal(bank[0], x)
+    independent = hf.markov_patterns(4000, 12, 0.5, seed=1)
+    assert abs(float((independent[:, :-1] * independent[:, 1:]).mean())) < 0.03
+    with pytest.raises(ValueError, match="P\\(s_i"):
+        hf.markov_patterns(5, 5, 1.5)
+    with pytest.raises(ValueError, match="not both"):
+        hf.pattern_bank([0], 5, 5, bias=0.7, markov=0.6)
