@@ -752,3 +752,51 @@ def pid3_goal_gradient(
     grad = (grad + 0 * p) * mask
     value = value + 0 * p.sum(axis=(-4, -3, -2, -1))
     return value, grad
+
+
+# --------------------------------------------------------------------------- other measures
+
+#: Other two-source PID measures, by the book's names, as classes of the ``dit`` package (the
+#: reference implementations: Williams and Beer's I_min, the minimum mutual information, the
+#: pointwise PM measure of Finn and Lizier, BROJA's optimisation, and I^sx itself).
+OTHER_MEASURES: dict[str, str] = {
+    "I_min": "PID_WB",
+    "MMI": "PID_MMI",
+    "PM": "PID_PM",
+    "BROJA": "PID_BROJA",
+    "sx": "PID_SX",
+}
+
+
+def pid_measure(p: Any, measure: str = "I_min", *, validate: bool = True) -> Atoms:
+    """The two-source decomposition of ``p`` (..., n_s1, n_s2, n_target) under another PID
+    measure of :data:`OTHER_MEASURES`, computed by ``dit`` one pmf at a time (slow: use it on
+    a neuron's binned table, not inside training), with the residual entropy ``res`` of
+    :func:`sxpid` (the same for every measure). NumPy only; needs ``dit`` (the ``book`` and
+    ``test`` extras).
+    """
+    if measure not in OTHER_MEASURES:
+        raise ValueError(f"unknown measure {measure!r}; choose one of {', '.join(OTHER_MEASURES)}")
+    try:
+        import dit
+        import dit.pid
+    except ImportError as exc:
+        raise ImportError(
+            f"pid_measure needs the dit package ({exc}); pip install 'infobook[book]'"
+        ) from None
+    from .backend import to_numpy
+    from .distributions import to_dit
+
+    p = to_numpy(validate_pmf(p) if validate else np.asarray(p, dtype=float))
+    cls = getattr(dit.pid, OTHER_MEASURES[measure])
+    nodes = {"red": ((0,), (1,)), "unq1": ((0,),), "unq2": ((1,),), "syn": ((0, 1),)}
+    batch = p.shape[:-3]
+    out = {k: np.zeros(batch) for k in nodes}
+    for idx in np.ndindex(batch):
+        q = p[idx]
+        q = q / q.sum()
+        result = cls(to_dit(q), [[0], [1]], [2])
+        for name, node in nodes.items():
+            out[name][idx] = float(result.get_pi(node))
+    res = sxpid(p, validate=False).res
+    return Atoms(out["red"], out["unq1"], out["unq2"], out["syn"], np.asarray(res))

@@ -480,3 +480,26 @@ def test_three_source_gradient_against_central_differences(seed):
 def test_three_source_bad_input(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+# --------------------------------------------------------------------------- other measures
+
+
+def test_other_measures_agree_where_they_must():
+    from infobook.pid import OTHER_MEASURES, pid_measure
+
+    p = np.stack([random_pmf((2, 3, 2), s) for s in range(3)])
+    ours, via_dit = sxpid(p), pid_measure(p, "sx")
+    for f in ("red", "unq1", "unq2", "syn", "res"):
+        np.testing.assert_allclose(getattr(via_dit, f), getattr(ours, f), atol=1e-9)
+    mi = ours.red + ours.unq1 + ours.unq2 + ours.syn  # I(Y:S1,S2), the same for every measure
+    i1, i2 = ours.red + ours.unq1, ours.red + ours.unq2
+    for name in OTHER_MEASURES:
+        d = pid_measure(p[:1], name)
+        total = d.red + d.unq1 + d.unq2 + d.syn
+        np.testing.assert_allclose(total, mi[:1], atol=1e-6)
+        np.testing.assert_allclose(d.red + d.unq1, i1[:1], atol=1e-6)
+    mmi = pid_measure(p, "MMI")
+    np.testing.assert_allclose(mmi.red, np.minimum(i1, i2), atol=1e-9)
+    with pytest.raises(ValueError, match="unknown measure 'Imin'.*I_min"):
+        pid_measure(p, "Imin")
