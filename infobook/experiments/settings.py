@@ -62,6 +62,25 @@ def _size(name: str, value: Any, minimum: int = 2) -> int:
     return int(value)
 
 
+def record_difference(
+    first: Mapping[str, Any] | str,
+    second: Mapping[str, Any] | str,
+    where_first: str = "in one,",
+    where_second: str = "in the other",
+) -> str | None:
+    """None when two settings records (or their JSON) are equal, else a sentence naming the
+    first setting, in sorted order, whose values differ, and both values."""
+    a = json.loads(first) if isinstance(first, str) else first
+    b = json.loads(second) if isinstance(second, str) else second
+    for key in sorted(set(a) | set(b)):
+        x, y = a.get(key, _MISSING), b.get(key, _MISSING)
+        if x != y:
+            shown_x = "nothing" if x is _MISSING else repr(x)
+            shown_y = "nothing" if y is _MISSING else repr(y)
+            return f"setting {key!r} is {shown_x} {where_first} {shown_y} {where_second}"
+    return None
+
+
 @dataclass(frozen=True)
 class RunSettings:
     """Base of the settings of every run: recorded, compared and named the same way."""
@@ -79,16 +98,7 @@ class RunSettings:
     def difference(self, stored: Mapping[str, Any] | str) -> str | None:
         """None when ``stored`` (a record or its JSON) equals these settings, else a sentence
         naming the first setting that differs and both of its values."""
-        if isinstance(stored, str):
-            stored = json.loads(stored)
-        mine = self.record()
-        for key in sorted(set(mine) | set(stored)):
-            a, b = stored.get(key, _MISSING), mine.get(key, _MISSING)
-            if a != b:
-                shown_a = "nothing" if a is _MISSING else repr(a)
-                shown_b = "nothing" if b is _MISSING else repr(b)
-                return f"setting {key!r} is {shown_a} in the file but {shown_b} in this run"
-        return None
+        return record_difference(stored, self.record(), "in the file but", "in this run")
 
 
 def _training_record(training: Training) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from .settings import RunSettings
+from .settings import RunSettings, record_difference
 
 #: Suffix of every results file (netCDF, written with SciPy's engine).
 SUFFIX = ".nc"
@@ -275,16 +275,6 @@ def _check_identity(other: Any, ds: Any, identity: Mapping[str, str], path: Path
             raise ValueError(f"{path} holds a run with other {what} ({name!r}); {fix}")
 
 
-def _difference(stored: str, other: str) -> str | None:
-    """The first setting in which two settings records differ, as a sentence, or None."""
-    a, b = json.loads(stored), json.loads(other)
-    for key in sorted(set(a) | set(b)):
-        first, second = a.get(key, "nothing"), b.get(key, "nothing")
-        if first != second:
-            return f"setting {key!r} is {first!r} in one, {second!r} in the other"
-    return None
-
-
 #: Variables besides the settings that tell runs apart, by what they are (a sweep's goals).
 IDENTITY = {"gamma": "goals"}
 
@@ -300,7 +290,7 @@ def merge_results(target: Path | str, source: Path | str) -> Any:
     """
     target, source = Path(target), Path(source)
     tgt, src = load_results(target), load_results(source)
-    diff = _difference(tgt.attrs["settings"], src.attrs["settings"])
+    diff = record_difference(tgt.attrs["settings"], src.attrs["settings"])
     if diff is not None:
         raise ValueError(
             f"{source} was computed with other settings than {target} ({diff}); they cannot "
