@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from .backend import BACKEND_CHOICES, BackendUnavailableError
+from .histogram import BINNINGS
+from .neuron import SOFT_GRADIENTS
 
 #: Upper bound of one network-step's cost (ms) used for the estimates printed before a run
 #: (N = 100, M = 160, one core; measured in benchmarks/RESULTS.md).
@@ -217,6 +219,8 @@ def _training_options(args) -> dict:
         "lr": args.lr,
         "w_teach": args.w_teach,
         "bins_r": args.bins,
+        "binning": args.binning,
+        "soft_gradient": args.soft_gradient,
         "dtype": args.dtype,
     }
 
@@ -381,6 +385,18 @@ def _training(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lr", type=_positive_float, default=0.05, help="Adam's learning rate")
     p.add_argument("--w-teach", type=float, default=2.3, help="fixed teaching weight w_T")
     p.add_argument("--bins", type=_int_at_least(1), default=60, help="bins of the recurrent input")
+    p.add_argument(
+        "--binning",
+        default="fixed",
+        choices=list(BINNINGS),
+        help="estimator of each neuron's joint table",
+    )
+    p.add_argument(
+        "--soft-gradient",
+        default="exact",
+        choices=list(SOFT_GRADIENTS),
+        help="with --binning soft: the exact gradient or the published one",
+    )
     p.add_argument("--dtype", default="float32", choices=["float32", "float64"], help="precision")
 
 

@@ -34,8 +34,8 @@ import threading
 import numba
 import numpy as np
 
-from .neuron import NeuronModel, sigmoid
-from .pid import Goal
+from .neuron import SOFT_PADDING, SOFT_TAU, NeuronModel, sigmoid
+from .pid import Goal, pid_goal_gradient
 
 LN2 = math.log(2.0)
 #: Networks are processed a few at a time, about this many (neuron, pattern) pairs per chunk, so
@@ -363,6 +363,223 @@ def _goal_gradient(
                 d_rec[b, i, mu] = diff[cell_of[j, mu]] * inv_m * th * (1.0 - th)
 
 
+# ----------------------------------------------------------------------------- soft binning
+
+
+@_njit
+def _memberships(x, lo, width, inv_tau, nb, qpow, a, s, e):
+    """Soft memberships of one sample ``x`` (see :func:`infobook.neuron.soft_memberships`):
+    raw ``s[b] = 1 / (1 + e[b])`` with ``e[b] = exp((|x - c_b| - w/2) / tau)``, normalised into
+    ``a``. Returns ``ka``, the first bin whose centre is >= x (bins below have x > c_b).
+
+    The centres are equally spaced, so on either side of x the ``e`` form a geometric series:
+    two exponentials per sample and the powers ``qpow[k] = exp(k w / tau)`` of the network
+    replace ``nb`` exponentials, unless ``w / tau`` is so large that the series would
+    underflow (the teaching input's hard memberships); then every ``e`` is taken directly.
+    """
+    half = 0.5 * width
+    u = (x - lo) / width - 0.5  # x in units of bins from the first centre
+    ka = int(math.ceil(u))
+    ka = 0 if ka < 0 else ka
+    ka = nb if ka > nb else ka
+    if width * inv_tau > 1000.0:
+        for b in range(nb):
+            c = lo + (b + 0.5) * width
+            # clamped both ways: exp(-700) already gives s = 1 exactly, and the slow path of
+            # exp for huge negative arguments is avoided
+            z = (abs(x - c) - half) * inv_tau
+            e[b] = math.exp(700.0 if z > 700.0 else (-700.0 if z < -700.0 else z))
+    else:
+        if ka < nb:
+            up = math.exp((lo + (ka + 0.5) * width - x - half) * inv_tau)
+            for b in range(ka, nb):
+                e[b] = up * qpow[b - ka]
+        if ka > 0:
+            dn = math.exp((x - lo - (ka - 0.5) * width - half) * inv_tau)
+            for b in range(ka):
+                e[b] = dn * qpow[ka - 1 - b]
+    total = 0.0
+    for b in range(nb):
+        sb = 1.0 / (1.0 + e[b])
+        s[b] = sb
+        total += sb
+    inv = 1.0 / total
+    for b in range(nb):
+        a[b] = s[b] * inv
+    return ka
+
+
+@_njit
+def _powers(width, inv_tau, nb, qpow):
+    q = math.exp(min(width * inv_tau, 700.0))
+    v = 1.0
+    for k in range(nb + 1):
+        qpow[k] = v
+        v = min(v * q, 1e300)
+
+
+@_njit
+def _soft_table(theta, rec, teach, edges, nt, nr, inv_tau_t, inv_tau_r, pmf):
+    """Soft binning, forward: ``pmf[b, i, t, y, r]`` (recurrent bins last, contiguous) of every
+    neuron from ``theta``, ``rec`` and ``teach`` (B, N, M); ``edges[b] = (lo_t, hi_t, lo_r,
+    hi_r)``."""
+    nb, n, m = rec.shape
+    a_t = np.empty(nt)
+    s_t = np.empty(nt)
+    e_t = np.empty(nt)
+    a_r = np.empty(nr)
+    s_r = np.empty(nr)
+    e_r = np.empty(nr)
+    qt = np.empty(nt + 1)
+    qr = np.empty(nr + 1)
+    acc = np.empty((nt, 2, nr))
+    inv_m = 1.0 / m
+    for b in range(nb):
+        lo_t, wt = edges[b, 0], (edges[b, 1] - edges[b, 0]) / nt
+        lo_r, wr = edges[b, 2], (edges[b, 3] - edges[b, 2]) / nr
+        _powers(wt, inv_tau_t, nt, qt)
+        _powers(wr, inv_tau_r, nr, qr)
+        for i in range(n):
+            acc[:] = 0.0
+            for mu in range(m):
+                _memberships(teach[b, i, mu], lo_t, wt, inv_tau_t, nt, qt, a_t, s_t, e_t)
+                _memberships(rec[b, i, mu], lo_r, wr, inv_tau_r, nr, qr, a_r, s_r, e_r)
+                th = theta[b, i, mu] * inv_m
+                th0 = inv_m - th
+                for t in range(nt):
+                    at = a_t[t]
+                    if at == 0.0:
+                        continue
+                    p1 = at * th
+                    p0 = at * th0
+                    row0 = acc[t, 0]
+                    row1 = acc[t, 1]
+                    for r in range(nr):
+                        row0[r] += p0 * a_r[r]
+                        row1[r] += p1 * a_r[r]
+            pmf[b, i] = acc
+
+
+@_njit
+def _soft_backward(theta, rec, teach, edges, nt, nr, inv_tau_t, inv_tau_r, g, exact, d_rec, d_edge):
+    """Soft binning, backward: ``d_rec[b, i, mu]`` = dG/dR through theta and the memberships
+    of R (the formulas of :func:`infobook.infomorphic._soft_rec_gradient`), and, when
+    ``exact``, ``d_edge[b] = (dG/dlo_r, dG/dhi_r)``. ``g`` is dG/dp laid out as the table,
+    (B, N, nt, 2, nr)."""
+    nb, n, m = rec.shape
+    a_t = np.empty(nt)
+    s_t = np.empty(nt)
+    e_t = np.empty(nt)
+    a_r = np.empty(nr)
+    s_r = np.empty(nr)
+    e_r = np.empty(nr)
+    qt = np.empty(nt + 1)
+    qr = np.empty(nr + 1)
+    v = np.empty(nr)
+    w_diff = np.empty(nr)
+    cen = np.empty(nr)
+    g0 = np.empty((nt, nr))
+    gd = np.empty((nt, nr))
+    inv_m = 1.0 / m
+    half_n = 0.5 / nr
+    for b in range(nb):
+        lo_t, wt = edges[b, 0], (edges[b, 1] - edges[b, 0]) / nt
+        lo_r, wr = edges[b, 2], (edges[b, 3] - edges[b, 2]) / nr
+        _powers(wt, inv_tau_t, nt, qt)
+        _powers(wr, inv_tau_r, nr, qr)
+        d_lo = 0.0
+        d_hi = 0.0
+        for i in range(n):
+            for t in range(nt):
+                for r in range(nr):
+                    g0[t, r] = g[b, i, t, 0, r]
+                    gd[t, r] = g[b, i, t, 1, r] - g[b, i, t, 0, r]
+            for mu in range(m):
+                x = rec[b, i, mu]
+                _memberships(teach[b, i, mu], lo_t, wt, inv_tau_t, nt, qt, a_t, s_t, e_t)
+                ka = _memberships(x, lo_r, wr, inv_tau_r, nr, qr, a_r, s_r, e_r)
+                th = theta[b, i, mu]
+                v[:] = 0.0
+                w_diff[:] = 0.0
+                for t in range(nt):
+                    at = a_t[t]
+                    if at == 0.0:
+                        continue
+                    for r in range(nr):  # theta g1 + (1 - theta) g0 = g0 + theta (g1 - g0)
+                        v[r] += at * (g0[t, r] + th * gd[t, r])
+                        w_diff[r] += at * gd[t, r]
+                d_theta = 0.0
+                v_bar = 0.0
+                for r in range(nr):
+                    d_theta += a_r[r] * w_diff[r]
+                    v_bar += a_r[r] * v[r]
+                # a_r (1 - s_r) (v_r - v_bar) / M, with 1 - s_r = e_r s_r (no cancellation)
+                for r in range(nr):
+                    cen[r] = a_r[r] * e_r[r] * s_r[r] * (v[r] - v_bar) * inv_m
+                below = 0.0  # bins whose centre is below x: sign(x - c) = +1
+                below_w = 0.0
+                for r in range(ka):
+                    below += cen[r]
+                    below_w += cen[r] * (r + 0.5)
+                above = 0.0  # the others: -1, or 0 at a centre that equals x
+                above_w = 0.0
+                for r in range(ka, nr):
+                    above += cen[r]
+                    above_w += cen[r] * (r + 0.5)
+                if ka < nr and lo_r + (ka + 0.5) * wr == x:
+                    above -= cen[ka]
+                    above_w -= cen[ka] * (ka + 0.5)
+                    total = below + above + cen[ka]
+                else:
+                    total = below + above
+                signed = below - above  # sum_r sign_r cen_r
+                signed_w = (below_w - above_w) / nr  # sum_r sign_r frac_r cen_r
+                d_rec[b, i, mu] = d_theta * inv_m * th * (1.0 - th) - signed * inv_tau_r
+                if exact:
+                    d_lo += (signed - signed_w - half_n * total) * inv_tau_r
+                    d_hi += (signed_w + half_n * total) * inv_tau_r
+        d_edge[b, 0] = d_lo
+        d_edge[b, 1] = d_hi
+
+
+def _soft_goal_and_gradient(w, pats, states, goal, model, dtype):
+    """Soft binning on the CPU: the compiled table and backward pass around
+    :func:`infobook.pid.pid_goal_gradient` (float64, every cell of the table is populated)."""
+    size, m, n = pats.shape
+    nt, nr = int(model.bins_t), int(model.bins_r)
+    inv_tau_t, inv_tau_r = 1.0 / SOFT_TAU[0], 1.0 / SOFT_TAU[1]
+    pat_t = np.ascontiguousarray(np.swapaxes(pats, -1, -2)).astype(np.float64)  # (B, N, M)
+    rec = w.astype(np.float64) @ np.swapaxes(states, -1, -2).astype(np.float64)
+    teach = model.w_teach * pat_t
+    theta = sigmoid(teach + rec)
+    flat = rec.reshape(size, -1)
+    t_flat = teach.reshape(size, -1)
+    edges = np.stack(
+        [t_flat.min(-1) - SOFT_PADDING, t_flat.max(-1) + SOFT_PADDING,
+         flat.min(-1) - SOFT_PADDING, flat.max(-1) + SOFT_PADDING], axis=-1,
+    )  # fmt: skip
+    table = np.empty((size, n, nt, 2, nr))
+    _soft_table(theta, rec, teach, edges, nt, nr, inv_tau_t, inv_tau_r, table)
+    exact = model.soft_gradient == "exact"
+    pmf = np.moveaxis(table, -2, -1)  # (..., nt, nr, 2) as the PID takes it
+    value, g = pid_goal_gradient(pmf, goal, validate=False, sources_constant=not exact)
+    d_rec = np.empty_like(rec)
+    d_edge = np.zeros((size, 2))
+    _soft_backward(
+        theta, rec, teach, edges, nt, nr, inv_tau_t, inv_tau_r,
+        np.ascontiguousarray(np.moveaxis(g, -1, -2)), exact, d_rec, d_edge,
+    )  # fmt: skip
+    if exact:  # the edges follow the smallest and largest R of each network (row i, pattern mu)
+        d_flat = d_rec.reshape(size, -1)
+        rows = np.arange(size)
+        d_flat[rows, flat.argmin(-1)] += d_edge[:, 0]
+        d_flat[rows, flat.argmax(-1)] += d_edge[:, 1]
+    grad = (d_rec @ states.astype(np.float64)).astype(dtype)
+    idx = np.arange(n)
+    grad[:, idx, idx] = 0
+    return value.astype(dtype), grad
+
+
 _SCRATCH = threading.local()
 
 
@@ -416,6 +633,10 @@ def goal_and_gradient(
         states = np.ascontiguousarray(
             np.broadcast_to(cues.astype(dtype, copy=False), (*batch, m, n)).reshape(size, m, n)
         )
+    if model.binning == "soft":
+        value, grad = _soft_goal_and_gradient(w, pats, states, goal, model, dtype)
+        return value.reshape(*batch, n), grad.reshape(*batch, n, n)
+    adaptive = model.binning == "adaptive"
     coef = np.array(goal.node_weights())
     value = np.empty((size, n))
     grad = np.empty((size, n, n), dtype=dtype)
@@ -436,9 +657,18 @@ def goal_and_gradient(
         theta = sigmoid(w_teach * pat_t + rec)
         d_rec = np.empty_like(rec)
         pmf, cells, rbins, n_cells, n_rbins, cell_of, offsets, args = scratch
+        if adaptive:
+            # right-closed bins of x / max|x| on [-1, 1] are the right-open bins of
+            # -x / max|x| in reverse order, and the PID does not depend on the order of bins
+            scale = np.abs(rec).max(axis=-1, keepdims=True)
+            binned = -rec / np.where(scale > 0, scale, 1)
+            w_bin, b_lo, b_hi = -float(np.sign(w_teach)), -1.0, 1.0
+        else:
+            binned, w_bin, b_lo, b_hi = rec, w_teach, lo, hi
         used = _histogram(
-            theta, rec, pat_t, t(w_teach), t(lo), t(nt / (hi - lo)), t(nr / (hi - lo)),
-            nt, nr, pmf, cells, n_cells, rbins, n_rbins, cell_of, args, offsets,
+            theta, binned, pat_t, t(w_bin), t(b_lo), t(nt / (b_hi - b_lo)),
+            t(nr / (b_hi - b_lo)), nt, nr, pmf, cells, n_cells, rbins, n_rbins, cell_of, args,
+            offsets,
         )  # fmt: skip
         logs = np.log2(args[:used])  # one vectorised pass for every logarithm of the chunk
         _goal_gradient(

@@ -19,6 +19,8 @@ from typing import Any
 from .backend import array_namespace
 
 DEFAULT_RANGE = (-20.0, 20.0)
+#: The three estimators of a neuron's joint table (see :class:`infobook.neuron.NeuronModel`).
+BINNINGS = ("fixed", "adaptive", "soft")
 
 
 def bin_index(x: Any, bins: int, value_range: tuple[float, float] = DEFAULT_RANGE) -> Any:
@@ -35,6 +37,36 @@ def bin_index(x: Any, bins: int, value_range: tuple[float, float] = DEFAULT_RANG
     xp = array_namespace(x)
     idx = xp.floor((x - lo) * (bins / (hi - lo)))
     return xp.clip(idx, 0, bins - 1).astype(xp.int64)
+
+
+def adaptive_index(x: Any, bins: int, axis: int = -2) -> Any:
+    """Adaptive binning: ``x`` divided by its largest absolute value along ``axis`` (the
+    patterns of each neuron), so that it lies in [-1, 1], then the index of its right-closed
+    equal-width bin of [-1, 1] (``(-1, -1 + 2/bins]`` is bin 0, -1 itself falls into bin 0).
+    An input that is 0 for every pattern is left at 0."""
+    if bins < 1:
+        raise ValueError(f"the number of bins must be >= 1, got {bins}")
+    xp = array_namespace(x)
+    scale = xp.max(xp.abs(x), axis=axis, keepdims=True)
+    u = x / xp.where(scale > 0, scale, 1)
+    idx = xp.ceil((u + 1) * (bins / 2)) - 1
+    return xp.clip(idx, 0, bins - 1).astype(xp.int64)
+
+
+def soft_pmf(a_t: Any, a_r: Any, p_plus: Any) -> Any:
+    """Per-neuron joint pmf from soft bin memberships.
+
+    ``a_t`` (..., M, N, n_t) and ``a_r`` (..., M, N, n_r) are each sample's membership weights
+    of the bins of either source (each summing to 1 over its bins, so that their product sums
+    to 1 over the joint grid); ``p_plus`` (..., M, N) is P(Y = +1). Returns (..., N, n_t, n_r,
+    2): :math:`p(t, r, y) = \\frac1M \\sum_\\mu a_t(\\mu, t)\\, a_r(\\mu, r)\\,
+    P(y \\mid \\mu)`, target last. With one-hot memberships it is :func:`joint_pmf`.
+    """
+    xp = array_namespace(p_plus)
+    m = p_plus.shape[-2]
+    plus = xp.einsum("...mit,...mir,...mi->...itr", a_t, a_r, p_plus)
+    minus = xp.einsum("...mit,...mir,...mi->...itr", a_t, a_r, 1 - p_plus)
+    return xp.stack([minus, plus], axis=-1) / m
 
 
 def joint_pmf(t_index: Any, r_index: Any, p_plus: Any, n_t: int, n_r: int) -> Any:

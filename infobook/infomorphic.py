@@ -35,7 +35,9 @@ from . import atoms, fused
 from .backend import array_namespace, to_numpy
 from .histogram import DEFAULT_RANGE
 from .hopfield import accuracy, recall
-from .neuron import W_TEACH, NeuronModel, forward, initial_weights, off_diagonal, sigmoid
+from .neuron import (
+    SOFT_TAU, W_TEACH, NeuronModel, forward, initial_weights, off_diagonal, sigmoid,
+)  # fmt: skip
 from .pid import Goal, pid_goal_gradient, sxpid
 
 __all__ = [
@@ -88,9 +90,11 @@ class Training:
     ----------
     epochs, lr
         Number of full-batch Adam steps (default 5000) and learning rate (default 0.05).
-    w_teach, bins_t, bins_r, value_range
+    w_teach, bins_t, bins_r, value_range, binning, soft_gradient
         The neuron model (:class:`infobook.neuron.NeuronModel`): fixed teaching weight and
-        binning of T and R.
+        the estimator of the joint table: ``binning="fixed"`` (default), ``"adaptive"`` or
+        ``"soft"``, and for soft binning the gradient, ``soft_gradient="exact"`` (default) or
+        ``"published"``.
     dtype
         ``"float32"`` (default, as published) or ``"float64"``.
     n_checkpoints
@@ -124,6 +128,8 @@ class Training:
     bins_t: int = 2
     bins_r: int = 60
     value_range: tuple[float, float] = DEFAULT_RANGE
+    binning: str = "fixed"
+    soft_gradient: str = "exact"
     dtype: str = "float32"
     n_checkpoints: int = 15
     early_stop: bool = True
@@ -171,7 +177,10 @@ class Training:
     @property
     def model(self) -> NeuronModel:
         """The neuron model of this recipe."""
-        return NeuronModel(self.w_teach, self.bins_t, self.bins_r, self.value_range)
+        return NeuronModel(
+            self.w_teach, self.bins_t, self.bins_r, self.value_range, self.binning,
+            self.soft_gradient,
+        )  # fmt: skip
 
 
 def step_memory(
@@ -198,6 +207,8 @@ def goal_and_gradient(
     bins_t: int = 2,
     bins_r: int = 60,
     value_range: tuple[float, float] = DEFAULT_RANGE,
+    binning: str = "fixed",
+    soft_gradient: str = "exact",
     kernel: str = "auto",
     cues: Any | None = None,
 ) -> tuple[Any, Any]:
@@ -211,8 +222,10 @@ def goal_and_gradient(
         Stored patterns (the neurons' states while learning).
     goal : Goal, str or 5 floats
         A name of :data:`infobook.pid.NAMED_GOALS` or weights ``[unq_T, unq_R, red, syn, H_res]``.
-    w_teach, bins_t, bins_r, value_range
-        The neuron model (see :class:`infobook.neuron.NeuronModel`).
+    w_teach, bins_t, bins_r, value_range, binning, soft_gradient
+        The neuron model (see :class:`infobook.neuron.NeuronModel`): teaching weight and the
+        estimator of the joint table (``binning="fixed" | "adaptive" | "soft"``; with soft
+        binning, ``soft_gradient="exact" | "published"``).
     kernel : {"auto", "array", "fused"}
         ``"array"``: the array program below (NumPy or CuPy), the reference; ``"fused"``: the
         same mathematics in two compiled CPU passes over each neuron's populated cells
@@ -227,11 +240,12 @@ def goal_and_gradient(
     -------
     (goal, gradient)
         ``goal`` of shape (..., N): :math:`G_i` in bits; ``gradient`` of shape (..., N, N):
-        :math:`\partial G_i / \partial W_{ij}` in row ``i`` (only :math:`G_i` depends on row ``i``,
-        so this is also the gradient of :math:`\sum_i G_i`).
+        :math:`\partial \sum_k G_k / \partial W_{ij}`. Under fixed and adaptive binning only
+        :math:`G_i` depends on row ``i``; under soft binning the shared edges couple the
+        neurons (the exact gradient follows them).
     """
     goal = Goal.parse(goal)
-    model = NeuronModel(w_teach, bins_t, bins_r, tuple(value_range))
+    model = NeuronModel(w_teach, bins_t, bins_r, tuple(value_range), binning, soft_gradient)
     if kernel not in KERNELS:
         raise ValueError(f"unknown kernel {kernel!r}; choose one of {', '.join(KERNELS)}")
     xp = array_namespace(weights, patterns)
@@ -275,16 +289,72 @@ def _goal_and_gradient(
     xp = array_namespace(weights, patterns)
     bins_t, bins_r = model.bins_t, model.bins_r
     fw = forward(weights, patterns, model, cues)
-    value, g = pid_goal_gradient(fw["pmf"], goal, validate=False)  # g: (..., N, nt, nr, 2)
+    states = patterns if cues is None else cues
+    soft = model.binning == "soft"
+    value, g = pid_goal_gradient(
+        fw["pmf"], goal, validate=False,
+        sources_constant=soft and model.soft_gradient == "published",
+    )  # fmt: skip  (g: (..., N, nt, nr, 2))
     m = patterns.shape[-2]
-    diff = (g[..., 1] - g[..., 0]).reshape(*g.shape[:-3], bins_t * bins_r)  # (..., N, cells)
-    cell = xp.swapaxes(fw["t_index"] * bins_r + fw["r_index"], -1, -2)  # (..., N, M)
-    d_theta = xp.take_along_axis(diff, cell, axis=-1) / m  # dG_i / dtheta_{mu i}, (..., N, M)
-    theta = xp.swapaxes(fw["theta"], -1, -2)
-    d_rec = d_theta * theta * (1 - theta)  # (..., N, M)
-    grad = d_rec @ (patterns if cues is None else cues)  # sum_mu d_rec[i, mu] x[mu, j]
+    theta = xp.swapaxes(fw["theta"], -1, -2)  # (..., N, M)
+    if soft:
+        d_rec = xp.swapaxes(_soft_rec_gradient(fw, g, model), -1, -2)
+    else:
+        diff = (g[..., 1] - g[..., 0]).reshape(*g.shape[:-3], bins_t * bins_r)  # (..., N, cells)
+        cell = xp.swapaxes(fw["t_index"] * bins_r + fw["r_index"], -1, -2)  # (..., N, M)
+        d_theta = xp.take_along_axis(diff, cell, axis=-1) / m  # dG_i / dtheta_{mu i}
+        d_rec = d_theta * theta * (1 - theta)  # (..., N, M)
+    grad = d_rec @ states  # sum_mu d_rec[i, mu] x[mu, j]
     grad = grad * off_diagonal(patterns.shape[-1], grad.dtype, xp)
     return value.astype(weights.dtype), grad.astype(weights.dtype)
+
+
+def _soft_rec_gradient(fw: dict[str, Any], g: Any, model: NeuronModel) -> Any:
+    r"""Soft binning: :math:`\partial \sum_i G_i / \partial R_{\mu i}`, shape (..., M, N),
+    from the forward pass ``fw`` and :math:`g = \partial G / \partial p` (..., N, nt, nr, 2).
+
+    The table :math:`p(t, r, y) = \frac1M \sum_\mu a_t a_r P(y \mid \mu)` depends on
+    :math:`R_{\mu i}` through :math:`\theta` and through the memberships :math:`a_r`; the
+    memberships of T are hard indicators (their derivative vanishes) and T does not depend on
+    W. With :math:`v_r = \partial G / \partial a_r = \frac1M \sum_t a_t [\theta g(t, r, +)
+    + (1 - \theta) g(t, r, -)]` and :math:`\bar v = \sum_r a_r v_r`, the normalisation gives
+    :math:`\partial G / \partial x = \sum_r a_r (1 - s_r)\, \partial z_r / \partial x\,
+    (v_r - \bar v)` for any quantity ``x`` that moves the arguments :math:`z_r = (w/2 - |R -
+    c_r|)/\tau` of the sigmoids. The exact gradient also follows the edges: the lower edge is
+    the smallest R of the network minus the padding, so its derivative is added at that entry
+    (and the upper edge's at the largest).
+    """
+    xp = array_namespace(g)
+    theta, rec = fw["theta"], fw["rec"]  # (..., M, N)
+    a_t, a_r, s_r = fw["a_t"], fw["a_r"], fw["s_r"]  # (..., M, N, bins)
+    m, n = theta.shape[-2:]
+    g0, g1 = g[..., 0], g[..., 1]  # (..., N, nt, nr)
+    d_theta = xp.einsum("...mit,...mir,...itr->...mi", a_t, a_r, g1 - g0) / m
+    v = (
+        xp.einsum("...mit,...itr->...mir", a_t * theta[..., None], g1)
+        + xp.einsum("...mit,...itr->...mir", a_t * (1 - theta[..., None]), g0)
+    ) / m
+    centred = a_r * (1 - s_r) * (v - (a_r * v).sum(axis=-1, keepdims=True))
+    tau = SOFT_TAU[1]
+    lo, hi = fw["edges_r"]
+    nr = model.bins_r
+    width = (hi - lo) / nr
+    centres = lo[..., None] + (xp.arange(nr, dtype=rec.dtype) + 0.5) * width[..., None]
+    sign = xp.sign(rec[..., None] - centres[..., None, None, :])  # (..., M, N, nr)
+    d_rec = d_theta * theta * (1 - theta) + (centred * (-sign / tau)).sum(axis=-1)
+    if model.soft_gradient == "exact":
+        frac = (xp.arange(nr, dtype=rec.dtype) + 0.5) / nr
+        dz_lo = (sign * (1 - frac) - 0.5 / nr) / tau
+        dz_hi = (sign * frac + 0.5 / nr) / tau
+        d_lo = (centred * dz_lo).sum(axis=(-3, -2, -1))  # (...)
+        d_hi = (centred * dz_hi).sum(axis=(-3, -2, -1))
+        flat = d_rec.reshape(-1, m * n)
+        rows = xp.arange(flat.shape[0])
+        flat_rec = rec.reshape(-1, m * n)
+        flat[rows, xp.argmin(flat_rec, axis=-1)] += d_lo.reshape(-1)
+        flat[rows, xp.argmax(flat_rec, axis=-1)] += d_hi.reshape(-1)
+        d_rec = flat.reshape(d_rec.shape)
+    return d_rec
 
 
 @dataclass

@@ -17,10 +17,18 @@ from typing import Any
 import numpy as np
 
 from .backend import array_namespace
-from .histogram import DEFAULT_RANGE, bin_index, joint_pmf
+from .histogram import BINNINGS, DEFAULT_RANGE, adaptive_index, bin_index, joint_pmf, soft_pmf
 
 #: The published teaching weight.
 W_TEACH = 2.3
+#: Soft binning: temperatures of the bin memberships of T and R (input units; T's is so small
+#: that its membership is a hard indicator) and the padding that widens each source's range.
+SOFT_TAU = (1e-5, 0.5)
+SOFT_PADDING = 1.0
+#: The two gradients of soft binning: ``exact`` (every path, the edges followed to the entries
+#: at the min and max of R) and ``published`` (the source-only probabilities and the edges held
+#: constant).
+SOFT_GRADIENTS = ("exact", "published")
 
 
 def sigmoid(x: Any) -> Any:
@@ -74,15 +82,42 @@ def initial_weights(
 
 @dataclass(frozen=True)
 class NeuronModel:
-    """Fixed settings of the infomorphic neuron: the teaching weight and the binning of T and R
-    (``bins_t`` and ``bins_r`` equal bins on ``value_range``, clamped)."""
+    """Fixed settings of the infomorphic neuron: the teaching weight and the estimator of its
+    joint table, ``bins_t`` bins of T and ``bins_r`` of R formed one of three ways
+    (``binning``):
+
+    * ``"fixed"`` (default): equal bins on ``value_range``, values outside clamped into the
+      end bins; only the output probability is differentiated;
+    * ``"adaptive"``: each neuron's T and R divided by their largest absolute value over the
+      patterns, then right-closed equal bins on [-1, 1]; only the output probability is
+      differentiated;
+    * ``"soft"``: for each source, edges at the smallest and largest value over all patterns
+      and neurons of the network, widened by :data:`SOFT_PADDING`; a sample's membership of
+      bin ``b`` (centre ``c_b``, width ``w``) is :math:`\\sigma((w/2 - |x - c_b|)/\\tau)`
+      with :math:`\\tau` from :data:`SOFT_TAU`, normalised over the bins; the table is
+      differentiable in the inputs too. ``soft_gradient`` picks the exact gradient or the
+      published one (see :data:`SOFT_GRADIENTS`).
+
+    ``value_range`` is used by fixed binning only.
+    """
 
     w_teach: float = W_TEACH
     bins_t: int = 2
     bins_r: int = 60
     value_range: tuple[float, float] = DEFAULT_RANGE
+    binning: str = "fixed"
+    soft_gradient: str = "exact"
 
     def __post_init__(self) -> None:
+        if self.binning not in BINNINGS:
+            raise ValueError(
+                f"unknown binning {self.binning!r}; choose one of {', '.join(BINNINGS)}"
+            )
+        if self.soft_gradient not in SOFT_GRADIENTS:
+            raise ValueError(
+                f"unknown soft_gradient {self.soft_gradient!r}; choose one of "
+                f"{', '.join(SOFT_GRADIENTS)}"
+            )
         if not np.isfinite(self.w_teach):
             raise ValueError(f"the teaching weight must be finite, got {self.w_teach}")
         for name in ("bins_t", "bins_r"):
@@ -94,6 +129,28 @@ class NeuronModel:
             raise ValueError(f"the bin range must be finite with hi > lo, got {self.value_range}")
 
 
+def soft_edges(x: Any, padding: float = SOFT_PADDING) -> tuple[Any, Any]:
+    """Soft binning's range of a source per network: the smallest and largest value of ``x``
+    (..., M, N) over its patterns and neurons, widened by ``padding``; each of shape (...)."""
+    return x.min(axis=(-2, -1)) - padding, x.max(axis=(-2, -1)) + padding
+
+
+def soft_memberships(x: Any, lo: Any, hi: Any, bins: int, tau: float) -> tuple[Any, Any]:
+    """Soft bin memberships of the samples ``x`` (..., M, N) for ``bins`` equal bins between the
+    edges ``lo`` and ``hi`` (shape (...)).
+
+    Returns ``(a, s)`` of shape (..., M, N, bins): the raw memberships
+    :math:`s_b = \\sigma((w/2 - |x - c_b|)/\\tau)` in ``s`` and their normalisation over
+    the bins, :math:`a_b = s_b / \\sum_k s_k`, in ``a``. Every sample lies between the edges,
+    so its own bin has :math:`s_b \\ge 1/2`."""
+    xp = array_namespace(x)
+    width = (hi - lo) / bins
+    centres = lo[..., None] + (xp.arange(bins, dtype=x.dtype) + 0.5) * width[..., None]
+    dist = xp.abs(x[..., None] - centres[..., None, None, :])
+    s = sigmoid((width[..., None, None, None] / 2 - dist) / tau)
+    return s / s.sum(axis=-1, keepdims=True), s
+
+
 def forward(
     weights: Any, patterns: Any, model: NeuronModel | None = None, cues: Any | None = None
 ) -> dict[str, Any]:
@@ -102,8 +159,11 @@ def forward(
     ``cues`` (the shape of ``patterns``, e.g. corrupted copies) the recurrent input is computed
     from the cues while the teaching input and the target stay the patterns.
 
-    Returns a dict with ``theta`` (..., M, N), ``t_index``/``r_index`` (..., M, N) and ``pmf``
-    (..., N, bins_t, bins_r, 2).
+    Returns a dict with the inputs ``teach`` and ``rec`` and ``theta`` (..., M, N), and
+    ``pmf`` (..., N, bins_t, bins_r, 2); with fixed or adaptive binning also the bins
+    ``t_index``/``r_index`` (..., M, N); with soft binning the memberships ``a_t``, ``s_t``,
+    ``a_r``, ``s_r`` (..., M, N, bins) and the edges ``edges_t``, ``edges_r`` (pairs of arrays
+    of the batch shape) (see :func:`soft_memberships`).
     """
     model = NeuronModel() if model is None else model
     xp = array_namespace(weights, patterns)
@@ -116,7 +176,20 @@ def forward(
     teach = model.w_teach * patterns
     rec = (patterns if cues is None else cues) @ xp.swapaxes(weights, -1, -2)
     theta = sigmoid(teach + rec)
-    t_index = bin_index(teach, model.bins_t, model.value_range)
-    r_index = bin_index(rec, model.bins_r, model.value_range)
+    out = {"teach": teach, "rec": rec, "theta": theta}
+    if model.binning == "soft":
+        tau_t, tau_r = SOFT_TAU
+        edges_t, edges_r = soft_edges(teach), soft_edges(rec)
+        a_t, s_t = soft_memberships(teach, *edges_t, model.bins_t, tau_t)
+        a_r, s_r = soft_memberships(rec, *edges_r, model.bins_r, tau_r)
+        pmf = soft_pmf(a_t, a_r, theta).astype(weights.dtype)
+        out.update(a_t=a_t, s_t=s_t, a_r=a_r, s_r=s_r, edges_t=edges_t, edges_r=edges_r)
+        return {**out, "pmf": pmf}
+    if model.binning == "adaptive":
+        t_index = adaptive_index(teach, model.bins_t)
+        r_index = adaptive_index(rec, model.bins_r)
+    else:
+        t_index = bin_index(teach, model.bins_t, model.value_range)
+        r_index = bin_index(rec, model.bins_r, model.value_range)
     pmf = joint_pmf(t_index, r_index, theta, model.bins_t, model.bins_r).astype(weights.dtype)
-    return {"theta": theta, "t_index": t_index, "r_index": r_index, "pmf": pmf}
+    return {**out, "t_index": t_index, "r_index": r_index, "pmf": pmf}

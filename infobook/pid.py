@@ -498,7 +498,11 @@ def pid_goal(p: Any, goal: Goal | str | Sequence[float], *, validate: bool = Tru
 
 
 def pid_goal_gradient(
-    p: Any, goal: Goal | str | Sequence[float], *, validate: bool = True
+    p: Any,
+    goal: Goal | str | Sequence[float],
+    *,
+    validate: bool = True,
+    sources_constant: bool = False,
 ) -> tuple[Any, Any]:
     r"""The goal :math:`G(p)` and its exact gradient :math:`\partial G / \partial p`.
 
@@ -520,7 +524,14 @@ def pid_goal_gradient(
       with :math:`U = P(s_1 \lor s_2)`, :math:`V = P(s_1 \lor s_2, y)`, :math:`r = p / V` and
       :math:`q = p(s_1, s_2) / U`.
 
-    The result is divided by :math:`\ln 2` (bits). Cells with ``p == 0`` get gradient 0: there
+    The result is divided by :math:`\ln 2` (bits). With ``sources_constant`` the probabilities
+    of the sources alone (:math:`p(s_1)`, :math:`p(s_2)`, :math:`p(s_1, s_2)`, :math:`U`) are
+    held constant where they stand inside a logarithm, as the published soft-binning code
+    does: the :math:`q` sums drop out (the other differences are constants, which vanish along
+    every direction that keeps ``p`` normalised). Whenever the source marginal cannot move (as
+    under fixed binning) both gradients give the same :math:`g(\cdot, +) - g(\cdot, -)`.
+
+    Cells with ``p == 0`` get gradient 0: there
     the derivative is one-sided and, for the entropy-like terms, infinite; callers whose
     ``p`` is built from strictly positive probabilities (as a sigmoid output) never meet it.
 
@@ -542,6 +553,8 @@ def pid_goal_gradient(
     r = m.p / (m.union_y + (m.union_y <= 0))
     q = m.p12 / (m.union + (m.union <= 0))
     q_corr = _sum_keep(xp, q, -1) + _sum_keep(xp, q, -2) - q  # sums over s2, s1
+    if sources_constant:
+        q_corr = 0.0 * q_corr
     small_12 = -c_red * n.log_union + (g_res - c_12) * n.log_p12 - (c_red / LN2) * q_corr
     small_1y = c_1 * (n.log_p1y - n.log_p1) + (c_red / LN2) * _sum_keep(xp, r, -1)
     small_2y = c_2 * (n.log_p2y - n.log_p2) + (c_red / LN2) * _sum_keep(xp, r, -2)

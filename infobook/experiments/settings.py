@@ -52,7 +52,7 @@ def _training(value: Any) -> Training:
 
 #: The fields of :class:`Training` recorded in every results file (others only when they differ
 #: from their defaults, so that files written before they existed still match).
-RECORDED_TRAINING = ("epochs", "lr", "w_teach", "bins_r", "dtype")
+RECORDED_TRAINING = ("epochs", "lr", "w_teach", "bins_r", "binning", "dtype")
 _MISSING = object()
 
 
@@ -108,6 +108,8 @@ def _training_record(training: Training) -> dict[str, Any]:
         if f.name in RECORDED_TRAINING or f.name in ("kernel", "max_memory"):
             continue  # the kernel and the memory budget train the same networks
         value = getattr(training, f.name)
+        if f.name == "soft_gradient" and training.binning != "soft":
+            continue  # used by soft binning only
         if value != getattr(default, f.name):
             record[f.name] = list(value) if isinstance(value, tuple) else value
     return record
