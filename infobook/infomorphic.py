@@ -36,7 +36,13 @@ from .backend import array_namespace, to_numpy
 from .histogram import DEFAULT_RANGE
 from .hopfield import accuracy, recall
 from .neuron import (
-    SOFT_TAU, W_TEACH, NeuronModel, forward, initial_weights, off_diagonal, sigmoid,
+    SOFT_TAU,
+    W_TEACH,
+    NeuronModel,
+    forward,
+    initial_weights,
+    off_diagonal,
+    sigmoid,
 )  # fmt: skip
 from .pid import Goal, pid_goal_gradient, sxpid
 
@@ -292,7 +298,9 @@ def _goal_and_gradient(
     states = patterns if cues is None else cues
     soft = model.binning == "soft"
     value, g = pid_goal_gradient(
-        fw["pmf"], goal, validate=False,
+        fw["pmf"],
+        goal,
+        validate=False,
         sources_constant=soft and model.soft_gradient == "published",
     )  # fmt: skip  (g: (..., N, nt, nr, 2))
     m = patterns.shape[-2]
