@@ -23,9 +23,9 @@ from .backend import BACKEND_CHOICES, BackendUnavailableError
 from .histogram import BINNINGS
 from .neuron import SOFT_GRADIENTS
 
-#: Upper bound of one network-step's cost (ms) used for the estimates printed before a run
+#: Cost of one network-step (ms) per binning, used for the estimates printed before a run
 #: (N = 100, M = 160, one core; measured in benchmarks/RESULTS.md).
-MS_PER_NETWORK_STEP = 0.5
+MS_PER_NETWORK_STEP = {"fixed": 0.5, "adaptive": 0.6, "soft": 9.0}
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter):
@@ -207,8 +207,8 @@ def _client(address: str | None):
     return Client(address), None
 
 
-def _estimate(network_steps: float) -> str:
-    hours = network_steps * MS_PER_NETWORK_STEP / 1000 / 3600
+def _estimate(network_steps: float, binning: str = "fixed") -> str:
+    hours = network_steps * MS_PER_NETWORK_STEP[binning] / 1000 / 3600
     when = f"{hours:.1f} h" if hours >= 1 else f"{hours * 60:.0f} min"
     return f"at most {network_steps:,.0f} network-steps, up to about {when} on one core"
 
@@ -248,7 +248,8 @@ def _sweep_command(args) -> int:
                 res = None if args.res == "all" else float(args.res)
                 goals = sweeps.goal_grid(args.values, res)
             steps = len(goals) * args.seeds * len(spec.alphas) * args.epochs
-            print(f"landscape of {len(goals)} goals x {args.seeds} seeds: {_estimate(steps)}")
+            cost = _estimate(steps, args.binning)
+            print(f"landscape of {len(goals)} goals x {args.seeds} seeds: {cost}")
             ds = sweeps.run_sweep(args.out, goals, spec, client=client, backend=args.backend)
             med = sweeps.sweep_median(ds)
             best = int(np.nanargmax(med.values))
@@ -290,7 +291,7 @@ def _capacity_command(args) -> int:
     alphas = parse_alphas(args.alphas)
     steps = len(alphas) * args.seeds * args.epochs
     print(f"capacity of {settings.goal.label}: {len(alphas)} loads x {args.seeds} networks, "
-          f"{_estimate(steps)} (early stops make it less)")  # fmt: skip
+          f"{_estimate(steps, args.binning)} (early stops make it less)")  # fmt: skip
     ds = run_capacity(args.out, alphas=alphas, settings=settings, backend=args.backend)
     ac = capacity_from_scan(ds)
     print(

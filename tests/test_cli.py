@@ -56,6 +56,8 @@ def test_help_of_the_module_lists_backend():
         (["capacity", "--lr", "-0.1", "--out", "x.nc"], "--lr"),
         (["capacity", "--out", "results.csv"], ".nc"),
         (["capacity", "--backend", "gpu", "--out", "x.nc"], "--backend"),
+        (["capacity", "--binning", "hard", "--out", "x.nc"], "--binning"),
+        (["landscape", "--soft-gradient", "autograd", "--out", "x.nc"], "--soft-gradient"),
         (["landscape", "--slice", "redundancy:unq_R,foo", "--out", "x.nc"], "two different axes"),
         (["landscape", "--slice", "redundancy", "--out", "x.nc"], "CENTER:AXIS1,AXIS2"),
         (["landscape", "--values", "1,x", "--out", "x.nc"], "numbers"),
