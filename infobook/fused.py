@@ -419,19 +419,31 @@ def _powers(width, inv_tau, nb, qpow):
 
 
 @_njit
-def _soft_table(theta, rec, teach, edges, nt, nr, inv_tau_t, inv_tau_r, pmf):
-    """Soft binning, forward: ``pmf[b, i, t, y, r]`` (recurrent bins last, contiguous) of every
-    neuron from ``theta``, ``rec`` and ``teach`` (B, N, M); ``edges[b] = (lo_t, hi_t, lo_r,
-    hi_r)``."""
-    nb, n, m = rec.shape
-    a_t = np.empty(nt)
+def _teach_memberships(w_teach, lo_t, wt, inv_tau_t, nt, qt, a_tab):
+    """Memberships of the two values of the teaching input, ``a_tab[0]`` for
+    :math:`-w_T` (pattern bit -1) and ``a_tab[1]`` for :math:`+w_T`."""
     s_t = np.empty(nt)
     e_t = np.empty(nt)
+    a_t = np.empty(nt)
+    for k in range(2):
+        a_t[:] = 0.0
+        _memberships((2.0 * k - 1.0) * w_teach, lo_t, wt, inv_tau_t, nt, qt, a_t, s_t, e_t)
+        a_tab[k] = a_t
+
+
+@_njit
+def _soft_table(theta, rec, pat, w_teach, edges, nt, nr, inv_tau_t, inv_tau_r, pmf):
+    """Soft binning, forward: ``pmf[b, i, t, y, r]`` (recurrent bins last, contiguous) of every
+    neuron from ``theta``, ``rec`` and the pattern bits ``pat`` (B, N, M) (the teaching input
+    is ``w_teach * pat``: two values, whose memberships are computed once per network);
+    ``edges[b] = (lo_t, hi_t, lo_r, hi_r)``."""
+    nb, n, m = rec.shape
     a_r = np.empty(nr)
     s_r = np.empty(nr)
     e_r = np.empty(nr)
     qt = np.empty(nt + 1)
     qr = np.empty(nr + 1)
+    a_tab = np.empty((2, nt))
     acc = np.empty((nt, 2, nr))
     inv_m = 1.0 / m
     for b in range(nb):
@@ -439,10 +451,11 @@ def _soft_table(theta, rec, teach, edges, nt, nr, inv_tau_t, inv_tau_r, pmf):
         lo_r, wr = edges[b, 2], (edges[b, 3] - edges[b, 2]) / nr
         _powers(wt, inv_tau_t, nt, qt)
         _powers(wr, inv_tau_r, nr, qr)
+        _teach_memberships(w_teach, lo_t, wt, inv_tau_t, nt, qt, a_tab)
         for i in range(n):
             acc[:] = 0.0
             for mu in range(m):
-                _memberships(teach[b, i, mu], lo_t, wt, inv_tau_t, nt, qt, a_t, s_t, e_t)
+                a_t = a_tab[1] if pat[b, i, mu] > 0 else a_tab[0]
                 _memberships(rec[b, i, mu], lo_r, wr, inv_tau_r, nr, qr, a_r, s_r, e_r)
                 th = theta[b, i, mu] * inv_m
                 th0 = inv_m - th
@@ -461,20 +474,20 @@ def _soft_table(theta, rec, teach, edges, nt, nr, inv_tau_t, inv_tau_r, pmf):
 
 
 @_njit
-def _soft_backward(theta, rec, teach, edges, nt, nr, inv_tau_t, inv_tau_r, g, exact, d_rec, d_edge):
+def _soft_backward(
+    theta, rec, pat, w_teach, edges, nt, nr, inv_tau_t, inv_tau_r, g, exact, d_rec, d_edge
+):
     """Soft binning, backward: ``d_rec[b, i, mu]`` = dG/dR through theta and the memberships
     of R (the formulas of :func:`infobook.infomorphic._soft_rec_gradient`), and, when
     ``exact``, ``d_edge[b] = (dG/dlo_r, dG/dhi_r)``. ``g`` is dG/dp laid out as the table,
     (B, N, nt, 2, nr)."""
     nb, n, m = rec.shape
-    a_t = np.empty(nt)
-    s_t = np.empty(nt)
-    e_t = np.empty(nt)
     a_r = np.empty(nr)
     s_r = np.empty(nr)
     e_r = np.empty(nr)
     qt = np.empty(nt + 1)
     qr = np.empty(nr + 1)
+    a_tab = np.empty((2, nt))
     v = np.empty(nr)
     w_diff = np.empty(nr)
     cen = np.empty(nr)
@@ -487,6 +500,7 @@ def _soft_backward(theta, rec, teach, edges, nt, nr, inv_tau_t, inv_tau_r, g, ex
         lo_r, wr = edges[b, 2], (edges[b, 3] - edges[b, 2]) / nr
         _powers(wt, inv_tau_t, nt, qt)
         _powers(wr, inv_tau_r, nr, qr)
+        _teach_memberships(w_teach, lo_t, wt, inv_tau_t, nt, qt, a_tab)
         d_lo = 0.0
         d_hi = 0.0
         for i in range(n):
@@ -496,11 +510,12 @@ def _soft_backward(theta, rec, teach, edges, nt, nr, inv_tau_t, inv_tau_r, g, ex
                     gd[t, r] = g[b, i, t, 1, r] - g[b, i, t, 0, r]
             for mu in range(m):
                 x = rec[b, i, mu]
-                _memberships(teach[b, i, mu], lo_t, wt, inv_tau_t, nt, qt, a_t, s_t, e_t)
+                a_t = a_tab[1] if pat[b, i, mu] > 0 else a_tab[0]
                 ka = _memberships(x, lo_r, wr, inv_tau_r, nr, qr, a_r, s_r, e_r)
                 th = theta[b, i, mu]
-                v[:] = 0.0
-                w_diff[:] = 0.0
+                for r in range(nr):
+                    v[r] = 0.0
+                    w_diff[r] = 0.0
                 for t in range(nt):
                     at = a_t[t]
                     if at == 0.0:
@@ -559,14 +574,15 @@ def _soft_goal_and_gradient(w, pats, states, goal, model, dtype):
          flat.min(-1) - SOFT_PADDING, flat.max(-1) + SOFT_PADDING], axis=-1,
     )  # fmt: skip
     table = np.empty((size, n, nt, 2, nr))
-    _soft_table(theta, rec, teach, edges, nt, nr, inv_tau_t, inv_tau_r, table)
+    w_teach = float(model.w_teach)
+    _soft_table(theta, rec, pat_t, w_teach, edges, nt, nr, inv_tau_t, inv_tau_r, table)
     exact = model.soft_gradient == "exact"
     pmf = np.moveaxis(table, -2, -1)  # (..., nt, nr, 2) as the PID takes it
     value, g = pid_goal_gradient(pmf, goal, validate=False, sources_constant=not exact)
     d_rec = np.empty_like(rec)
     d_edge = np.zeros((size, 2))
     _soft_backward(
-        theta, rec, teach, edges, nt, nr, inv_tau_t, inv_tau_r,
+        theta, rec, pat_t, w_teach, edges, nt, nr, inv_tau_t, inv_tau_r,
         np.ascontiguousarray(np.moveaxis(g, -1, -2)), exact, d_rec, d_edge,
     )  # fmt: skip
     if exact:  # the edges follow the smallest and largest R of each network (row i, pattern mu)
