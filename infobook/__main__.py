@@ -284,16 +284,20 @@ def _sweep_command(args) -> int:
 
 def _capacity_command(args) -> int:
     from .experiments import capacity_settings, run_capacity
+    from .experiments.capacity import capacity_from_bisection
     from .experiments.settings import parse_alphas
     from .hopfield import capacity_from_scan
 
-    settings = capacity_settings(args.goal, args.neurons, args.seeds, **_training_options(args))
+    settings = capacity_settings(
+        args.goal, args.neurons, args.seeds, args.search, **_training_options(args)
+    )
     alphas = parse_alphas(args.alphas)
-    steps = len(alphas) * args.seeds * args.epochs
-    print(f"capacity of {settings.goal.label}: {len(alphas)} loads x {args.seeds} networks, "
+    loads = len(alphas) if args.search == "scan" else int(np.ceil(np.log2(len(alphas)))) + 2
+    steps = loads * args.seeds * args.epochs
+    print(f"capacity of {settings.goal.label}: {loads} loads x {args.seeds} networks, "
           f"{_estimate(steps, args.binning)} (early stops make it less)")  # fmt: skip
     ds = run_capacity(args.out, alphas=alphas, settings=settings, backend=args.backend)
-    ac = capacity_from_scan(ds)
+    ac = capacity_from_scan(ds) if args.search == "scan" else capacity_from_bisection(ds)
     print(
         f"alpha_c = {float(ac.mean()):.3f} +- {float(ac.std()):.3f} (mean +- sd over "
         f"{ac.sizes['seed']} seeds); total {float(ds.seconds.sum()):.0f} s; saved {args.out}"
@@ -422,6 +426,13 @@ def build_parser() -> argparse.ArgumentParser:
         default="redundancy",
         help="goal name (redundancy, mutual_information, coinformation, optimized_i, "
         "optimized_ii) or five weights 'unq_T,unq_R,red,syn,res'",
+    )
+    c.add_argument(
+        "--search",
+        default="scan",
+        choices=["scan", "bisect"],
+        help="train every load of the grid, or find each seed's edge by bisection on it "
+        "(about log2(loads) + 2 trainings per seed)",
     )
     _training(c)
     _common(c, 20)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ import numpy as np
 
 from .. import atoms
 from ..backend import Backend, get_backend, to_numpy
-from ..hopfield import capacity_from_scan, loads_to_patterns, pattern_bank
+from ..hopfield import THETA, capacity_from_scan, loads_to_patterns, pattern_bank
 from ..infomorphic import Training, evaluate, initial_weights, train
 from ..pid import Goal
 from .settings import CapacitySettings, parse_alphas
@@ -38,15 +38,16 @@ def capacity_settings(
     goal: Goal | str | Sequence[float],
     n_neurons: int,
     seeds: int | Sequence[int],
+    search: str = "scan",
     **training: Any,
 ) -> CapacitySettings:
-    """The settings of a capacity curve, from a goal, a size, seeds and the fields of
-    :class:`infobook.infomorphic.Training` (``epochs``, ``lr``, ``w_teach``, ``bins_r``,
-    ``dtype``, ...)."""
-    return CapacitySettings(Goal.parse(goal), n_neurons, seeds, Training(**training))
+    """The settings of a capacity curve, from a goal, a size, seeds, the search (``"scan"`` or
+    ``"bisect"``) and the fields of :class:`infobook.infomorphic.Training` (``epochs``,
+    ``lr``, ``w_teach``, ``bins_r``, ``binning``, ``dtype``, ...)."""
+    return CapacitySettings(Goal.parse(goal), n_neurons, seeds, Training(**training), search)
 
 
-def _template(alphas: np.ndarray, seeds: Sequence[int]) -> Any:
+def _template(alphas: np.ndarray, seeds: Sequence[int], per_seed: bool = False) -> Any:
     import xarray as xr
 
     shape = (len(alphas), len(seeds))
@@ -54,9 +55,50 @@ def _template(alphas: np.ndarray, seeds: Sequence[int]) -> Any:
         {v: (("alpha", "seed"), np.full(shape, np.nan)) for v in RESULT_VARS},
         coords={"alpha": alphas, "seed": list(seeds)},
     )
-    ds["done"] = ("alpha", np.zeros(len(alphas), dtype=np.int8))
-    ds["seconds"] = ("alpha", np.zeros(len(alphas)))
+    dims = ("alpha", "seed") if per_seed else ("alpha",)
+    ds["done"] = (dims, np.zeros(shape if per_seed else len(alphas), dtype=np.int8))
+    ds["seconds"] = (dims, np.zeros(shape if per_seed else len(alphas)))
     return ds
+
+
+def next_probe(results: Mapping[int, bool], n_loads: int) -> tuple[int | None, int]:
+    """Bisection of one seed's edge on a grid of ``n_loads`` ascending loads.
+
+    ``results`` maps the grid indices measured so far to whether the load was stored. Returns
+    ``(probe, largest)``: the next index to measure (None once decided) and the index of the
+    largest stored load (-1: none). The interval between the largest stored index ``lo``
+    (-1 before any) and the smallest failed index above it ``hi`` (``n_loads`` before any) is
+    halved until they are neighbours, starting from the middle of the grid. Where storage is
+    monotone in the load this is the scan's answer (the largest stored load) from about
+    log2(n_loads) + 1 trainings instead of n_loads. It is not monotone at the lowest loads
+    (one or a few patterns make a degenerate table: G = red stores no single pattern), which
+    a bisection from the middle never visits unless nothing above them is stored.
+    """
+    stored = [k for k, ok in results.items() if ok]
+    lo = max(stored) if stored else -1
+    above = [k for k, ok in results.items() if not ok and k > lo]
+    hi = min(above) if above else n_loads
+    if hi - lo <= 1:
+        return None, lo
+    return (lo + hi) // 2, lo
+
+
+def capacity_from_bisection(ds: Any, var: str = "a_cos", threshold: float = THETA) -> Any:
+    """alpha_c per seed of a bisection run (``done`` per load and seed): the load that
+    :func:`next_probe` settles on from the measured entries, NaN for a seed not yet decided."""
+    import xarray as xr
+
+    alphas = ds.alpha.values
+    out = []
+    for seed in ds.seed.values:
+        col = ds.sel(seed=seed)
+        done = np.flatnonzero(col.done.values == 1)
+        results = {int(k): bool(col[var].values[k] >= threshold) for k in done}
+        probe, largest = next_probe(results, len(alphas))
+        value = np.nan if probe is not None else (0.0 if largest < 0 else alphas[largest])
+        out.append(value)
+    return xr.DataArray(np.array(out), coords={"seed": ds.seed.values}, dims="seed",
+                        name="alpha_c")  # fmt: skip
 
 
 def run_capacity(
@@ -93,7 +135,8 @@ def run_capacity(
     chosen = get_backend(backend, default="numpy")
     alphas = parse_alphas(alphas)
     n, seeds, recipe = settings.n_neurons, settings.seeds, settings.training
-    store = RunStore(out, settings, _template(alphas, seeds))
+    bisect = settings.search == "bisect"
+    store = RunStore(out, settings, _template(alphas, seeds, per_seed=bisect))
     todo = store.begin(backend=chosen.reason)
     xp = chosen.xp
     ms = loads_to_patterns(alphas, n)
@@ -104,6 +147,9 @@ def run_capacity(
     )
     init = xp.asarray(init)
     patterns_at = dict(zip(alphas.tolist(), ms.tolist(), strict=True))
+    if bisect:
+        _bisect(store, settings, alphas, bank, init, patterns_at, progress, on_load_done)
+        return store.ds
     bar = store.progress(f"capacity {settings.goal.label} N={n}", progress)
     for key in todo:
         alpha = key["alpha"]
@@ -123,6 +169,57 @@ def run_capacity(
             on_load_done(float(alpha))
     bar.close()
     return store.ds
+
+
+def _bisect(store, settings, alphas, bank, init, patterns_at, progress, on_load_done) -> None:
+    """The bisection search of :func:`run_capacity`: in rounds, every undecided seed proposes
+    its next load (:func:`next_probe`); the seeds that propose the same load are trained as one
+    batch; each (load, seed) entry is saved as it completes."""
+    recipe = settings.training
+    seeds = list(settings.seeds)
+    ds = store.ds
+
+    def known(k: int) -> dict[int, bool]:
+        col = ds.isel(seed=k)
+        done = np.flatnonzero(col.done.values == 1)
+        return {int(i): bool(col.a_cos.values[i] >= THETA) for i in done}
+
+    bar = store.progress(f"capacity {settings.goal.label} N={settings.n_neurons} (bisection)",
+                         progress)  # fmt: skip
+    bar.total = None  # the number of trainings is known only at the end
+    while True:
+        proposals: dict[int, list[int]] = {}
+        for k in range(len(seeds)):
+            probe, _ = next_probe(known(k), len(alphas))
+            if probe is not None:
+                proposals.setdefault(probe, []).append(k)
+        if not proposals:
+            break
+        # the lowest proposed load first: cheap, and it decides seeds that store nothing
+        index = min(proposals)
+        members = proposals[index]
+        alpha = float(alphas[index])
+        m = int(patterns_at[alpha])
+        bar.set_postfix(alpha=alpha, M=m, seeds=len(members))
+        pats = bank[members, :m]
+        t0 = time.perf_counter()
+        res = train(pats, settings.goal, training=recipe, initial=init[members])
+        ev = evaluate(res.weights, pats, settings.goal, recipe.model)
+        seconds = (time.perf_counter() - t0) / len(members)
+        for j, k in enumerate(members):
+            key = {"alpha": alphas[index], "seed": seeds[k]}
+            for name in RESULT_VARS:
+                if name == "stopped_at":
+                    ds[name].loc[key] = float(res.stopped_at[j])
+                elif name in ev:
+                    ds[name].loc[key] = float(to_numpy(ev[name])[j])
+            ds["done"].loc[key] = 1
+            ds["seconds"].loc[key] = seconds
+        store.save()
+        bar.update(len(members))
+        if on_load_done is not None:
+            on_load_done(alpha)
+    bar.close()
 
 
 def capacity_curve(

@@ -38,6 +38,8 @@ __all__ = [
     "parse_alphas", "parse_seeds",
 ]  # fmt: skip
 
+#: How a capacity run visits the load grid (see :class:`CapacitySettings`).
+SEARCHES = ("scan", "bisect")
 #: Fractions of flipped cue bits recalled by the baseline runs (0 is the clean cue).
 FLIP_FRACTIONS = tuple(float(f) for f in np.round(np.arange(0, 0.51, 0.02), 2))
 
@@ -125,9 +127,14 @@ class CapacitySettings(RunSettings):
     n_neurons: int = 100
     seeds: tuple[int, ...] = tuple(range(20))
     training: Training = field(default_factory=Training)
+    #: ``"scan"``: every load of the grid, all seeds at once; ``"bisect"``: each seed's edge
+    #: by bisection on the grid (see :func:`~infobook.experiments.capacity.next_probe`).
+    search: str = "scan"
 
     def __post_init__(self) -> None:
         _training(self.training)
+        if self.search not in SEARCHES:
+            raise ValueError(f"unknown search {self.search!r}; choose one of {', '.join(SEARCHES)}")
         object.__setattr__(self, "goal", Goal.parse(self.goal))
         object.__setattr__(self, "n_neurons", _size("n_neurons", self.n_neurons))
         object.__setattr__(self, "seeds", parse_seeds(self.seeds))
@@ -139,6 +146,7 @@ class CapacitySettings(RunSettings):
             "n_neurons": self.n_neurons,
             "seeds": list(self.seeds),
             **_training_record(self.training),
+            **({} if self.search == "scan" else {"search": self.search}),
         }
 
 
