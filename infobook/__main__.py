@@ -221,6 +221,9 @@ def _training_options(args) -> dict:
         "bins_r": args.bins,
         "binning": args.binning,
         "soft_gradient": args.soft_gradient,
+        "optimizer": args.optimizer,
+        "learn_teach": args.learn_teach,
+        "recall": args.recall,
         "dtype": args.dtype,
     }
 
@@ -388,7 +391,12 @@ def _training(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--epochs", type=_int_at_least(1), default=5000, help="Adam steps at most")
     p.add_argument("--lr", type=_positive_float, default=0.05, help="Adam's learning rate")
-    p.add_argument("--w-teach", type=float, default=2.3, help="fixed teaching weight w_T")
+    p.add_argument(
+        "--w-teach",
+        type=float,
+        default=2.3,
+        help="teaching weight w_T (fixed, or the initial value with --learn-teach)",
+    )
     p.add_argument("--bins", type=_int_at_least(1), default=60, help="bins of the recurrent input")
     p.add_argument(
         "--binning",
@@ -401,6 +409,23 @@ def _training(p: argparse.ArgumentParser) -> None:
         default="exact",
         choices=list(SOFT_GRADIENTS),
         help="with --binning soft: the exact gradient or the published one",
+    )
+    p.add_argument(
+        "--optimizer",
+        default="adam",
+        choices=["adam", "sgd"],
+        help="ascent rule (sgd: W += lr grad)",
+    )
+    p.add_argument(
+        "--learn-teach",
+        action="store_true",
+        help="learn the teaching weight of every neuron, starting at --w-teach",
+    )
+    p.add_argument(
+        "--recall",
+        default="deterministic",
+        choices=["deterministic", "stochastic"],
+        help="recall by the sign of the field, or each neuron sampling its state",
     )
     p.add_argument("--dtype", default="float32", choices=["float32", "float64"], help="precision")
 

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from .backend import Backend, array_namespace, get_backend, to_numpy
+from .neuron import sigmoid
 from .rules import RULES as RULES
 from .rules import Rule, get_rule
 from .rules import hebbian as hebbian
@@ -179,6 +180,8 @@ def recall(
     *,
     max_steps: int | None = None,
     zero_field: int = -1,
+    stochastic: bool = False,
+    seed: int = 0,
 ) -> RecallResult:
     """Synchronous recall :math:`s \\leftarrow \\mathrm{sign}(W s + b)` of a batch of cues.
 
@@ -195,8 +198,13 @@ def recall(
     max_steps : int, default N
     zero_field : {-1, 1, 0}
         State given to a neuron whose field is exactly 0 (0 keeps its previous state).
+    stochastic, seed
+        Stochastic recall: each neuron samples its new state, +1 with probability
+        :math:`\\sigma(h)` of its field, from ``default_rng(seed)`` (one stream for the whole
+        batch), instead of taking the sign; the stopping rules are the same.
     """
     xp = array_namespace(weights, cues)
+    rng = np.random.default_rng(seed) if stochastic else None
     if zero_field not in ZERO_FIELD_CHOICES:
         raise ValueError(f"zero_field must be one of {ZERO_FIELD_CHOICES}, got {zero_field!r}")
     n = cues.shape[-1]
@@ -216,7 +224,11 @@ def recall(
         h = s @ wt
         if bias is not None:
             h = h + bias[..., None, :]
-        new = _sign(xp, h, s, zero_field)
+        if rng is None:
+            new = _sign(xp, h, s, zero_field)
+        else:
+            u = xp.asarray(rng.random(h.shape), dtype=h.dtype)
+            new = xp.where(u < sigmoid(h), 1.0, -1.0).astype(s.dtype)
         fixed = xp.all(new == s, axis=-1) & active
         cycle = xp.all(new == prev, axis=-1) & active & ~fixed
         status = xp.where(fixed, 1, xp.where(cycle, 2, status)).astype(xp.int8)

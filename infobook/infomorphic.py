@@ -47,7 +47,7 @@ from .neuron import (
 from .pid import Goal, pid_goal_gradient, sxpid
 
 __all__ = [
-    "Adam", "EPOCHS", "KERNELS", "LEARNING_RATE", "MAX_MEMORY", "NeuronModel", "TrainResult",
+    "Adam", "EPOCHS", "KERNELS", "LEARNING_RATE", "MAX_MEMORY", "NeuronModel", "SGD", "TrainResult",
     "Training", "W_TEACH", "checkpoints", "evaluate", "forward", "goal_and_gradient",
     "initial_weights", "make_rule", "sigmoid", "step_memory", "train",
 ]  # fmt: skip
@@ -61,6 +61,11 @@ MAX_MEMORY = 2 * 2**30
 #: CuPy arrays.
 KERNELS = ("auto", "array", "fused")
 DTYPES = ("float32", "float64")
+#: Ascent rules: Adam (the published recipe) or plain gradient ascent.
+OPTIMIZERS = ("adam", "sgd")
+#: Recall at the checkpoints and in every measurement: the sign of the field, or each neuron
+#: sampling its state from the sigmoid of its field (the first row of the paper's ablation).
+RECALLS = ("deterministic", "stochastic")
 
 
 def _use_fused(kernel: str, xp: Any) -> bool:
@@ -126,6 +131,15 @@ class Training:
         ``default_rng([noise_seed, k])``. Early stopping and the history then recall from one
         fixed corrupted copy (from ``default_rng([noise_seed, 1, k])``) instead of the clean
         patterns.
+    optimizer
+        ``"adam"`` (default, as published) or ``"sgd"``: plain ascent ``W += lr * grad``.
+    learn_teach
+        Learn the teaching weight too, one per neuron, starting at ``w_teach`` (default False:
+        frozen, as published); trained by the array program with the same optimizer.
+    recall, recall_seed
+        ``"deterministic"`` (default: the sign of the field) or ``"stochastic"`` (each neuron
+        samples +1 with probability sigma(field), from ``default_rng(recall_seed)``) for the
+        checkpoints' recall and, through :meth:`recall_options`, every measurement of a run.
     """
 
     epochs: int = EPOCHS
@@ -146,6 +160,10 @@ class Training:
     kernel: str = "auto"
     cue_flips: float = 0.0
     noise_seed: int = 0
+    optimizer: str = "adam"
+    learn_teach: bool = False
+    recall: str = "deterministic"
+    recall_seed: int = 0
 
     def __post_init__(self) -> None:
         put = object.__setattr__
@@ -178,7 +196,22 @@ class Training:
             raise ValueError(f"cue_flips is a fraction of the bits in [0, 1), got {flips}")
         put(self, "cue_flips", flips)
         put(self, "noise_seed", _positive_int("noise_seed", self.noise_seed, 0))
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(
+                f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}"
+            )
+        if self.recall not in RECALLS:
+            raise ValueError(f"unknown recall {self.recall!r}; choose one of {', '.join(RECALLS)}")
+        put(self, "learn_teach", bool(self.learn_teach))
+        put(self, "recall_seed", _positive_int("recall_seed", self.recall_seed, 0))
+        if self.learn_teach and self.kernel == "fused":
+            raise ValueError("a learned teaching weight is trained by the array program; use "
+                             "kernel='auto' or 'array'")  # fmt: skip
         _ = self.model  # validates the neuron model
+
+    def recall_options(self) -> dict[str, Any]:
+        """The recall of this recipe as options of :func:`evaluate`."""
+        return {"stochastic": self.recall == "stochastic", "seed": self.recall_seed}
 
     @property
     def model(self) -> NeuronModel:
@@ -288,13 +321,17 @@ def _goal_and_gradient(
     model: NeuronModel,
     use_fused: bool,
     cues: Any | None = None,
-) -> tuple[Any, Any]:
-    """:func:`goal_and_gradient` for validated arguments (floating arrays of one dtype)."""
-    if use_fused:
+    teach: Any | None = None,
+) -> tuple[Any, ...]:
+    """:func:`goal_and_gradient` for validated arguments (floating arrays of one dtype). With
+    ``teach`` (..., N), a teaching weight per neuron, it also returns the gradient with respect
+    to it (the array program; the teaching input's bins do not move with it: fixed bins hold
+    +-w_T in their halves, adaptive ones scale it away and soft ones are hard indicators)."""
+    if use_fused and teach is None:
         return fused.goal_and_gradient(weights, patterns, goal, model, cues)
     xp = array_namespace(weights, patterns)
     bins_t, bins_r = model.bins_t, model.bins_r
-    fw = forward(weights, patterns, model, cues)
+    fw = forward(weights, patterns, model, cues, teach)
     states = patterns if cues is None else cues
     soft = model.binning == "soft"
     value, g = pid_goal_gradient(
@@ -306,20 +343,26 @@ def _goal_and_gradient(
     m = patterns.shape[-2]
     theta = xp.swapaxes(fw["theta"], -1, -2)  # (..., N, M)
     if soft:
-        d_rec = xp.swapaxes(_soft_rec_gradient(fw, g, model), -1, -2)
+        d_rec, d_logit = (xp.swapaxes(d, -1, -2) for d in _soft_rec_gradient(fw, g, model))
     else:
         diff = (g[..., 1] - g[..., 0]).reshape(*g.shape[:-3], bins_t * bins_r)  # (..., N, cells)
         cell = xp.swapaxes(fw["t_index"] * bins_r + fw["r_index"], -1, -2)  # (..., N, M)
         d_theta = xp.take_along_axis(diff, cell, axis=-1) / m  # dG_i / dtheta_{mu i}
-        d_rec = d_theta * theta * (1 - theta)  # (..., N, M)
+        d_rec = d_logit = d_theta * theta * (1 - theta)  # (..., N, M)
     grad = d_rec @ states  # sum_mu d_rec[i, mu] x[mu, j]
     grad = grad * off_diagonal(patterns.shape[-1], grad.dtype, xp)
-    return value.astype(weights.dtype), grad.astype(weights.dtype)
+    out = (value.astype(weights.dtype), grad.astype(weights.dtype))
+    if teach is None:
+        return out
+    d_teach = (d_logit * xp.swapaxes(patterns, -1, -2)).sum(axis=-1)  # dT / dw_T = xi
+    return (*out, d_teach.astype(weights.dtype))
 
 
-def _soft_rec_gradient(fw: dict[str, Any], g: Any, model: NeuronModel) -> Any:
-    r"""Soft binning: :math:`\partial \sum_i G_i / \partial R_{\mu i}`, shape (..., M, N),
-    from the forward pass ``fw`` and :math:`g = \partial G / \partial p` (..., N, nt, nr, 2).
+def _soft_rec_gradient(fw: dict[str, Any], g: Any, model: NeuronModel) -> tuple[Any, Any]:
+    r"""Soft binning: :math:`\partial \sum_i G_i / \partial R_{\mu i}` and the part of it
+    that flows through :math:`\theta` alone (the gradient with respect to the logit), each
+    of shape (..., M, N), from the forward pass ``fw`` and :math:`g = \partial G / \partial
+    p` (..., N, nt, nr, 2).
 
     The table :math:`p(t, r, y) = \frac1M \sum_\mu a_t a_r P(y \mid \mu)` depends on
     :math:`R_{\mu i}` through :math:`\theta` and through the memberships :math:`a_r`; the
@@ -349,7 +392,8 @@ def _soft_rec_gradient(fw: dict[str, Any], g: Any, model: NeuronModel) -> Any:
     width = (hi - lo) / nr
     centres = lo[..., None] + (xp.arange(nr, dtype=rec.dtype) + 0.5) * width[..., None]
     sign = xp.sign(rec[..., None] - centres[..., None, None, :])  # (..., M, N, nr)
-    d_rec = d_theta * theta * (1 - theta) + (centred * (-sign / tau)).sum(axis=-1)
+    d_logit = d_theta * theta * (1 - theta)
+    d_rec = d_logit + (centred * (-sign / tau)).sum(axis=-1)
     if model.soft_gradient == "exact":
         frac = (xp.arange(nr, dtype=rec.dtype) + 0.5) / nr
         dz_lo = (sign * (1 - frac) - 0.5 / nr) / tau
@@ -362,7 +406,7 @@ def _soft_rec_gradient(fw: dict[str, Any], g: Any, model: NeuronModel) -> Any:
         flat[rows, xp.argmin(flat_rec, axis=-1)] += d_lo.reshape(-1)
         flat[rows, xp.argmax(flat_rec, axis=-1)] += d_hi.reshape(-1)
         d_rec = flat.reshape(d_rec.shape)
-    return d_rec
+    return d_rec, d_logit
 
 
 @dataclass
@@ -397,6 +441,21 @@ class Adam:
         return xp.where(mask, new, params).astype(params.dtype)
 
 
+@dataclass
+class SGD:
+    """Plain full-batch gradient ascent, ``params + lr * grad``, with the interface of
+    :class:`Adam`."""
+
+    lr: float = 0.1
+
+    def step(self, params: Any, grad: Any, active: Any | None = None) -> Any:
+        xp = array_namespace(params)
+        new = params + self.lr * grad
+        if active is None:
+            return new.astype(params.dtype)
+        return xp.where(active[..., None, None], new, params).astype(params.dtype)
+
+
 def checkpoints(epochs: int, n: int = 15) -> np.ndarray:
     """About ``n`` log-spaced steps in [1, epochs] (always including ``epochs``)."""
     if epochs < 1:
@@ -418,6 +477,8 @@ class TrainResult:
     steps: np.ndarray
     history: dict[str, np.ndarray] = field(default_factory=dict)
     stopped_at: np.ndarray | None = None
+    #: The learned teaching weights (..., N) when the recipe learns them, else None.
+    w_teach: Any | None = None
 
 
 def evaluate(
@@ -426,16 +487,23 @@ def evaluate(
     goal: Goal | str | Sequence[float],
     model: NeuronModel,
     cues: Any | None = None,
+    *,
+    stochastic: bool = False,
+    seed: int = 0,
+    teach: Any | None = None,
 ) -> dict[str, Any]:
     """Goal, neuron-averaged atoms (named as in :data:`infobook.atoms.NEURON`) and recall
     accuracy of networks (teaching input off), from the patterns or, given ``cues``, with the
-    recurrent input from the cues and recall started at them (accuracy against the patterns)."""
+    recurrent input from the cues and recall started at them (accuracy against the patterns).
+    ``stochastic`` and ``seed``: stochastic recall (see :func:`infobook.hopfield.recall`);
+    ``teach`` (..., N): learned teaching weights for the PID profile."""
     goal = Goal.parse(goal)
-    fw = forward(weights, patterns, model, cues)
+    fw = forward(weights, patterns, model, cues, teach)
     decomposition = sxpid(fw["pmf"], validate=False)
     xp = array_namespace(weights)
     start = patterns if cues is None else cues
-    res = recall(weights, start, xp.zeros(weights.shape[:-1], dtype=weights.dtype))
+    bias = xp.zeros(weights.shape[:-1], dtype=weights.dtype)
+    res = recall(weights, start, bias, stochastic=stochastic, seed=seed)
     a_cos, a_theta = accuracy(res.states, patterns)
     return {
         "goal": goal.of(decomposition).mean(axis=-1),
@@ -590,7 +658,11 @@ def _train(
         ]
         return _merge(parts, tuple(batch), xp)
     epochs = training.epochs
-    opt = Adam(training.lr, training.betas[0], training.betas[1], training.eps)
+    opt = _optimizer(training)
+    teach = opt_teach = None
+    if training.learn_teach:
+        teach = xp.full((*batch, n), training.w_teach, dtype=w.dtype)
+        opt_teach = _optimizer(training)
     steps = checkpoints(epochs, training.n_checkpoints)
     active = xp.ones(tuple(batch), dtype=bool)
     stopped_at = np.full(tuple(batch), epochs, dtype=int)
@@ -612,7 +684,10 @@ def _train(
         every = int(ids.size) == size
         for _ in range(int(step) - done):
             cues = corruption.draw() if noisy else None  # every network draws, every step
-            if every:
+            if teach is not None:
+                _, grad, grad_t = _goal_and_gradient(w, patterns, goal, model, False, cues, teach)
+                teach = opt_teach.step(teach[..., None], grad_t[..., None], active)[..., 0]
+            elif every:
                 _, grad = _goal_and_gradient(w, patterns, goal, model, use_fused, cues)
             else:
                 flat_w, flat_p = w.reshape(-1, n, n), patterns.reshape(-1, m, n)
@@ -625,7 +700,7 @@ def _train(
                 grad = grad.reshape(w.shape)
             w = opt.step(w, grad, active)
         done = int(step)
-        ev = evaluate(w, patterns, goal, model, eval_cues)
+        ev = evaluate(w, patterns, goal, model, eval_cues, teach=teach, **training.recall_options())
         for k, v in ev.items():
             history.setdefault(k, []).append(to_numpy(v))
         if training.early_stop:
@@ -640,7 +715,14 @@ def _train(
         steps=np.asarray(steps[: len(history["goal"])]),
         history={k: np.stack(v) for k, v in history.items()},
         stopped_at=stopped_at,
+        w_teach=teach,
     )
+
+
+def _optimizer(training: Training) -> Adam | SGD:
+    if training.optimizer == "sgd":
+        return SGD(training.lr)
+    return Adam(training.lr, training.betas[0], training.betas[1], training.eps)
 
 
 def _merge(parts: list[TrainResult], batch: tuple[int, ...], xp: Any) -> TrainResult:
@@ -663,6 +745,9 @@ def _merge(parts: list[TrainResult], batch: tuple[int, ...], xp: Any) -> TrainRe
         steps=longest.steps,
         history=history,
         stopped_at=np.concatenate([r.stopped_at for r in parts]).reshape(batch),
+        w_teach=None
+        if parts[0].w_teach is None
+        else xp.concatenate([r.w_teach for r in parts]).reshape(*batch, -1),
     )
 
 

@@ -152,12 +152,17 @@ def soft_memberships(x: Any, lo: Any, hi: Any, bins: int, tau: float) -> tuple[A
 
 
 def forward(
-    weights: Any, patterns: Any, model: NeuronModel | None = None, cues: Any | None = None
+    weights: Any,
+    patterns: Any,
+    model: NeuronModel | None = None,
+    cues: Any | None = None,
+    teach: Any | None = None,
 ) -> dict[str, Any]:
     """Inputs, output probabilities, bins and per-neuron pmfs for the stored patterns
     (``model`` None: the published neuron, :class:`NeuronModel` with its defaults). With
     ``cues`` (the shape of ``patterns``, e.g. corrupted copies) the recurrent input is computed
-    from the cues while the teaching input and the target stay the patterns.
+    from the cues while the teaching input and the target stay the patterns. ``teach``
+    (..., N): a teaching weight per neuron (a learned one) in place of ``model.w_teach``.
 
     Returns a dict with the inputs ``teach`` and ``rec`` and ``theta`` (..., M, N), and
     ``pmf`` (..., N, bins_t, bins_r, 2); with fixed or adaptive binning also the bins
@@ -173,7 +178,8 @@ def forward(
             f"weights of shape {tuple(weights.shape)} do not fit patterns of {n} neurons; "
             "expected (..., N, N)"
         )
-    teach = model.w_teach * patterns
+    w_teach = model.w_teach if teach is None else teach[..., None, :]
+    teach = w_teach * patterns
     rec = (patterns if cues is None else cues) @ xp.swapaxes(weights, -1, -2)
     theta = sigmoid(teach + rec)
     out = {"teach": teach, "rec": rec, "theta": theta}

@@ -158,7 +158,10 @@ def run_capacity(
         pats = bank[:, :m]
         t0 = time.perf_counter()
         res = train(pats, settings.goal, training=recipe, initial=init)
-        ev = evaluate(res.weights, pats, settings.goal, recipe.model)
+        ev = evaluate(
+            res.weights, pats, settings.goal, recipe.model, teach=res.w_teach,
+            **recipe.recall_options(),
+        )  # fmt: skip
         row = {k: np.asarray(to_numpy(ev[k]), dtype=float) for k in RESULT_VARS if k in ev}
         row["stopped_at"] = res.stopped_at.astype(float)
         for k, v in row.items():
@@ -204,7 +207,10 @@ def _bisect(store, settings, alphas, bank, init, patterns_at, progress, on_load_
         pats = bank[members, :m]
         t0 = time.perf_counter()
         res = train(pats, settings.goal, training=recipe, initial=init[members])
-        ev = evaluate(res.weights, pats, settings.goal, recipe.model)
+        ev = evaluate(
+            res.weights, pats, settings.goal, recipe.model, teach=res.w_teach,
+            **recipe.recall_options(),
+        )  # fmt: skip
         seconds = (time.perf_counter() - t0) / len(members)
         for j, k in enumerate(members):
             key = {"alpha": alphas[index], "seed": seeds[k]}

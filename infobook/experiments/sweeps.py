@@ -80,7 +80,10 @@ def _stored(goal: Goal, pats: Any, init: Any, spec: SweepSettings) -> np.ndarray
     from ..backend import to_numpy
 
     res = train(pats, goal, training=spec.training, initial=init)
-    ev = evaluate(res.weights, pats, goal, spec.training.model)
+    ev = evaluate(
+        res.weights, pats, goal, spec.training.model, teach=res.w_teach,
+        **spec.training.recall_options(),
+    )  # fmt: skip
     return np.asarray(to_numpy(ev["a_cos"]), dtype=float) >= THETA
 
 
