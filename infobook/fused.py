@@ -475,11 +475,25 @@ def _soft_table(theta, rec, pat, w_teach, edges, nt, nr, inv_tau_t, inv_tau_r, p
 
 @_njit
 def _soft_backward(
-    theta, rec, pat, w_teach, edges, nt, nr, inv_tau_t, inv_tau_r, g, exact, d_rec, d_edge
+    theta,
+    rec,
+    pat,
+    w_teach,
+    edges,
+    nt,
+    nr,
+    inv_tau_t,
+    inv_tau_r,
+    g,
+    exact,
+    through,
+    d_rec,
+    d_edge,
 ):
     """Soft binning, backward: ``d_rec[b, i, mu]`` = dG/dR through theta and the memberships
-    of R (the formulas of :func:`infobook.infomorphic._soft_rec_gradient`), and, when
-    ``exact``, ``d_edge[b] = (dG/dlo_r, dG/dhi_r)``. ``g`` is dG/dp laid out as the table,
+    of R (the formulas of :func:`infobook.infomorphic._soft_rec_gradient`; the memberships'
+    path weighted by ``through``, 0 or 1), and, when ``exact``, ``d_edge[b] = (dG/dlo_r,
+    dG/dhi_r)``. ``g`` is dG/dp laid out as the table,
     (B, N, nt, 2, nr)."""
     nb, n, m = rec.shape
     a_r = np.empty(nr)
@@ -549,7 +563,7 @@ def _soft_backward(
                     total = below + above
                 signed = below - above  # sum_r sign_r cen_r
                 signed_w = (below_w - above_w) / nr  # sum_r sign_r frac_r cen_r
-                d_rec[b, i, mu] = d_theta * inv_m * th * (1.0 - th) - signed * inv_tau_r
+                d_rec[b, i, mu] = d_theta * inv_m * th * (1.0 - th) - through * signed * inv_tau_r
                 if exact:
                     d_lo += (signed - signed_w - half_n * total) * inv_tau_r
                     d_hi += (signed_w + half_n * total) * inv_tau_r
@@ -577,13 +591,14 @@ def _soft_goal_and_gradient(w, pats, states, goal, model, dtype):
     w_teach = float(model.w_teach)
     _soft_table(theta, rec, pat_t, w_teach, edges, nt, nr, inv_tau_t, inv_tau_r, table)
     exact = model.soft_gradient == "exact"
+    through = 0.0 if model.soft_gradient == "theta" else 1.0  # the memberships' path
     pmf = np.moveaxis(table, -2, -1)  # (..., nt, nr, 2) as the PID takes it
     value, g = pid_goal_gradient(pmf, goal, validate=False, sources_constant=not exact)
     d_rec = np.empty_like(rec)
     d_edge = np.zeros((size, 2))
     _soft_backward(
         theta, rec, pat_t, w_teach, edges, nt, nr, inv_tau_t, inv_tau_r,
-        np.ascontiguousarray(np.moveaxis(g, -1, -2)), exact, d_rec, d_edge,
+        np.ascontiguousarray(np.moveaxis(g, -1, -2)), exact, through, d_rec, d_edge,
     )  # fmt: skip
     if exact:  # the edges follow the smallest and largest R of each network (row i, pattern mu)
         d_flat = d_rec.reshape(size, -1)

@@ -393,6 +393,8 @@ def _soft_rec_gradient(fw: dict[str, Any], g: Any, model: NeuronModel) -> tuple[
     centres = lo[..., None] + (xp.arange(nr, dtype=rec.dtype) + 0.5) * width[..., None]
     sign = xp.sign(rec[..., None] - centres[..., None, None, :])  # (..., M, N, nr)
     d_logit = d_theta * theta * (1 - theta)
+    if model.soft_gradient == "theta":
+        return d_logit, d_logit
     d_rec = d_logit + (centred * (-sign / tau)).sum(axis=-1)
     if model.soft_gradient == "exact":
         frac = (xp.arange(nr, dtype=rec.dtype) + 0.5) / nr

@@ -25,10 +25,11 @@ W_TEACH = 2.3
 #: that its membership is a hard indicator) and the padding that widens each source's range.
 SOFT_TAU = (1e-5, 0.5)
 SOFT_PADDING = 1.0
-#: The two gradients of soft binning: ``exact`` (every path, the edges followed to the entries
-#: at the min and max of R) and ``published`` (the source-only probabilities and the edges held
-#: constant).
-SOFT_GRADIENTS = ("exact", "published")
+#: The gradients of soft binning: ``exact`` (every path, the edges followed to the entries at
+#: the min and max of R), ``published`` (the source-only probabilities and the edges held
+#: constant) and ``theta`` (a diagnostic: the memberships held constant too, so that only the
+#: output probability is differentiated, as under hard bins).
+SOFT_GRADIENTS = ("exact", "published", "theta")
 
 
 def sigmoid(x: Any) -> Any:

@@ -149,6 +149,25 @@ def test_published_soft_gradient_holds_sources_and_edges_constant(goal):
     assert _rel(grad, exact) > 1e-3  # the two gradients differ on this network
 
 
+def test_theta_only_soft_gradient_holds_the_memberships_constant():
+    """The diagnostic gradient: central differences of the goal of the soft table whose
+    memberships (and edges) are frozen at the current weights, only theta moving."""
+    w, p = _case()
+    fw = forward(w, p, NeuronModel(bins_r=12, binning="soft"))
+    a_t, a_r = fw["a_t"], fw["a_r"]
+
+    def held(x):
+        theta = 1 / (1 + np.exp(-(2.3 * p + p @ x.T)))
+        plus = np.einsum("mit,mir,mi->itr", a_t, a_r, theta) / p.shape[0]
+        minus = np.einsum("mit,mir,mi->itr", a_t, a_r, 1 - theta) / p.shape[0]
+        return _goal_of(np.stack([minus, plus], -1), "coinformation")[0].sum()
+
+    _, grad = im.goal_and_gradient(
+        w, p, "coinformation", bins_r=12, binning="soft", soft_gradient="theta", kernel="array"
+    )
+    assert _rel(grad, _fd(held, w)) < 1e-6
+
+
 @pytest.mark.parametrize("binning", ["fixed", "adaptive"])
 def test_hard_binnings_differentiate_theta_only(binning):
     w, p = _case()
@@ -173,6 +192,7 @@ def test_adaptive_bins_are_right_closed_on_the_scaled_input():
 
 @pytest.mark.parametrize("binning,soft_gradient", [
     ("fixed", "exact"), ("adaptive", "exact"), ("soft", "exact"), ("soft", "published"),
+    ("soft", "theta"),
 ])  # fmt: skip
 @pytest.mark.parametrize("goal", GOALS, ids=str)
 def test_fused_kernels_equal_the_array_program(binning, soft_gradient, goal):

@@ -274,21 +274,38 @@ def capacity_curve(
 def stored_run_summary(path: Path | str) -> dict[str, Any]:
     """What a results file of :func:`run_capacity` holds, for a page that reports it.
 
-    Returns a dict with the dataset (``ds``, finished loads only), ``complete`` (every load of
-    its grid done), ``alpha_c`` per seed over the finished loads (``None`` unless complete),
-    the largest finished load, the total training time in minutes, its settings and the list of
-    provenance entries (command, commit, machine, UTC time of each invocation).
+    Returns a dict with the dataset (``ds``: a scan's finished loads only; a bisection's every
+    load, NaN where not trained), ``search`` (``"scan"`` or ``"bisect"``), ``complete`` (a
+    scan: every load of its grid done; a bisection: every seed decided), ``alpha_c`` per seed
+    (a scan: over the finished loads, ``None`` unless complete; a bisection: NaN for a seed
+    not decided yet), ``decided`` (seeds with an alpha_c), the largest finished load, the
+    total training time in minutes, its settings and the list of provenance entries
+    (command, commit, machine, UTC time of each invocation).
     """
     ds = load_results(Path(path))
-    done = ds.done.values == 1
-    finished = ds.isel(alpha=np.flatnonzero(done))
-    complete = bool(done.all())
+    settings = json.loads(ds.attrs["settings"])
+    search = settings.get("search", "scan")
+    trained = ds.done.values == 1
+    if search == "bisect":
+        finished = ds
+        alpha_c = capacity_from_bisection(ds)
+        decided = int(np.isfinite(alpha_c.values).sum())
+        complete = decided == ds.sizes["seed"]
+        loads = trained.any(axis=1)
+    else:
+        finished = ds.isel(alpha=np.flatnonzero(trained))
+        complete = bool(trained.all())
+        alpha_c = capacity_from_scan(finished) if complete else None
+        decided = ds.sizes["seed"] if complete else 0
+        loads = trained
     return {
         "ds": finished,
+        "search": search,
         "complete": complete,
-        "alpha_c": capacity_from_scan(finished) if complete else None,
-        "last_alpha": float(finished.alpha.max()) if done.any() else float("nan"),
+        "alpha_c": alpha_c,
+        "decided": decided,
+        "last_alpha": float(ds.alpha.values[loads].max()) if loads.any() else float("nan"),
         "minutes": float(ds.seconds.sum()) / 60,
-        "settings": json.loads(ds.attrs["settings"]),
+        "settings": settings,
         "provenance": json.loads(ds.attrs.get("provenance", "[]")),
     }
