@@ -387,6 +387,7 @@ def capacity_scan(
     *,
     n_flips: int = 0,
     bias: float = 0.5,
+    markov: float | None = None,
     zero_field: int = -1,
     theta: float = THETA,
     dtype: Any = np.float32,
@@ -396,7 +397,8 @@ def capacity_scan(
     """Recall accuracy of fresh networks over a grid of loads and seeds.
 
     For each rule and load ``alpha``, every seed's network stores the first ``M = round(alpha N)``
-    patterns of its bank (:func:`pattern_bank`), and all seeds are trained and recalled at once.
+    patterns of its bank (:func:`pattern_bank`, with ``bias`` or the Markov-chain correlation
+    ``markov``), and all seeds are trained and recalled at once.
     ``backend`` (``"auto" | "numpy" | "cupy"``, a :class:`infobook.backend.Backend`, or None for
     the environment's choice) says where: the patterns move there once, the results come back
     as NumPy arrays; the attribute ``backend`` names the choice.
@@ -420,7 +422,8 @@ def capacity_scan(
     alphas = parse_alphas(alphas, ascending=False)
     seeds = list(parse_seeds(seeds))
     ms = loads_to_patterns(alphas, n_neurons)
-    bank = xp.asarray(pattern_bank(seeds, int(ms.max()), n_neurons, bias=bias, dtype=dtype))
+    bank = pattern_bank(seeds, int(ms.max()), n_neurons, bias=bias, markov=markov, dtype=dtype)
+    bank = xp.asarray(bank)
     out = {
         k: np.zeros((len(named), len(alphas), len(seeds))) for k in ("a_cos", "a_theta", "fixed")
     }
@@ -446,6 +449,7 @@ def capacity_scan(
         n_neurons=n_neurons,
         n_flips=n_flips,
         bias=bias,
+        markov="none" if markov is None else float(markov),
         theta=theta,
         zero_field=zero_field,
         backend=chosen.name,
