@@ -35,7 +35,7 @@ import numba
 import numpy as np
 
 from .neuron import SOFT_PADDING, SOFT_TAU, NeuronModel, sigmoid
-from .pid import Goal, pid_goal_gradient
+from .pid import Goal
 
 LN2 = math.log(2.0)
 #: Networks are processed a few at a time, about this many (neuron, pattern) pairs per chunk, so
@@ -571,9 +571,205 @@ def _soft_backward(
         d_edge[b, 1] = d_hi
 
 
+@_njit
+def _dense_args(table, args):
+    """The dense PID, phase 1: every neuron's marginals of ``table`` (B, N, nt, 2, nr), written
+    as the arguments of their logarithms into ``args`` (B, N, 6 nt nr + 3 nt + 3 nr + 2), in
+    the order V, p (nt, 2, nr), U, p12 (nt, nr), p1y (nt, 2), p1 (nt), p2y (nr, 2), p2 (nr),
+    py (2); a zero probability is written as 1 (log 0 -> 0, as :mod:`infobook.pid` sets it)."""
+    nb, n, nt, _, nr = table.shape
+    p1y = np.empty((nt, 2))
+    p2y = np.empty((nr, 2))
+    for b in range(nb):
+        for i in range(n):
+            p = table[b, i]
+            a = args[b, i]
+            p1y[:] = 0.0
+            p2y[:] = 0.0
+            for t in range(nt):
+                for y in range(2):
+                    for r in range(nr):
+                        v = p[t, y, r]
+                        p1y[t, y] += v
+                        p2y[r, y] += v
+            o_p = 2 * nt * nr
+            o_u = 4 * nt * nr
+            o_12 = 5 * nt * nr
+            o_1y = 6 * nt * nr
+            o_1 = o_1y + 2 * nt
+            o_2y = o_1 + nt
+            o_2 = o_2y + 2 * nr
+            o_y = o_2 + nr
+            for t in range(nt):
+                p1 = p1y[t, 0] + p1y[t, 1]
+                for r in range(nr):
+                    p2 = p2y[r, 0] + p2y[r, 1]
+                    p12 = p[t, 0, r] + p[t, 1, r]
+                    k = t * nr + r
+                    u = p1 + p2 - p12
+                    a[o_u + k] = u if u > 0.0 else 1.0
+                    a[o_12 + k] = p12 if p12 > 0.0 else 1.0
+                    for y in range(2):
+                        v = p[t, y, r]
+                        vy = p1y[t, y] + p2y[r, y] - v
+                        a[(t * 2 + y) * nr + r] = vy if vy > 0.0 else 1.0
+                        a[o_p + (t * 2 + y) * nr + r] = v if v > 0.0 else 1.0
+            py0 = 0.0
+            py1 = 0.0
+            for t in range(nt):
+                for y in range(2):
+                    a[o_1y + 2 * t + y] = p1y[t, y] if p1y[t, y] > 0.0 else 1.0
+                p1 = p1y[t, 0] + p1y[t, 1]
+                a[o_1 + t] = p1 if p1 > 0.0 else 1.0
+                py0 += p1y[t, 0]
+                py1 += p1y[t, 1]
+            for r in range(nr):
+                for y in range(2):
+                    a[o_2y + 2 * r + y] = p2y[r, y] if p2y[r, y] > 0.0 else 1.0
+                p2 = p2y[r, 0] + p2y[r, 1]
+                a[o_2 + r] = p2 if p2 > 0.0 else 1.0
+            a[o_y] = py0 if py0 > 0.0 else 1.0
+            a[o_y + 1] = py1 if py1 > 0.0 else 1.0
+
+
+@_njit
+def _dense_goal_gradient(table, logs, coef, sources_constant, value, grad):
+    """The dense PID, phase 2: the goal ``value`` (B, N) and dG/dp ``grad`` (B, N, nt, 2, nr)
+    from the table and the base-2 logarithms of phase 1's arguments; the formulas of
+    :func:`infobook.pid.pid_goal_gradient`, term by term."""
+    nb, n, nt, _, nr = table.shape
+    c_red, c_1, c_2, c_12, g_res = coef[0], coef[1], coef[2], coef[3], coef[4]
+    c_all = c_red + c_1 + c_2 + c_12
+    k_red = c_red / LN2
+    o_p = 2 * nt * nr
+    o_u = 4 * nt * nr
+    o_12 = 5 * nt * nr
+    o_1y = 6 * nt * nr
+    o_1 = o_1y + 2 * nt
+    o_2y = o_1 + nt
+    o_2 = o_2y + 2 * nr
+    o_y = o_2 + nr
+    p1y = np.empty((nt, 2))
+    p2y = np.empty((nr, 2))
+    q = np.empty((nt, nr))
+    q_t = np.empty(nt)
+    q_r = np.empty(nr)
+    r_t = np.empty((nt, 2))
+    r_r = np.empty((nr, 2))
+    ratio = np.empty((nt, 2, nr))
+    for b in range(nb):
+        for i in range(n):
+            p = table[b, i]
+            lg = logs[b, i]
+            p1y[:] = 0.0
+            p2y[:] = 0.0
+            q_t[:] = 0.0
+            q_r[:] = 0.0
+            r_t[:] = 0.0
+            r_r[:] = 0.0
+            s_v = 0.0  # sum p log V
+            s_p = 0.0  # sum p log p
+            for t in range(nt):
+                for y in range(2):
+                    for r in range(nr):
+                        v = p[t, y, r]
+                        p1y[t, y] += v
+                        p2y[r, y] += v
+                        j = (t * 2 + y) * nr + r
+                        s_v += v * lg[j]
+                        s_p += v * lg[o_p + j]
+            s_u = 0.0  # sum p12 log U
+            s_12 = 0.0  # sum p12 log p12
+            for t in range(nt):
+                p1 = p1y[t, 0] + p1y[t, 1]
+                for r in range(nr):
+                    p12 = p[t, 0, r] + p[t, 1, r]
+                    k = t * nr + r
+                    s_u += p12 * lg[o_u + k]
+                    s_12 += p12 * lg[o_12 + k]
+                    u = p1 + p2y[r, 0] + p2y[r, 1] - p12
+                    qq = p12 / u if u > 0.0 else 0.0
+                    q[t, r] = qq
+                    q_t[t] += qq
+                    q_r[r] += qq
+                    for y in range(2):
+                        v = p[t, y, r]
+                        vy = p1y[t, y] + p2y[r, y] - v
+                        rr = v / vy if vy > 0.0 else 0.0
+                        ratio[t, y, r] = rr
+                        r_t[t, y] += rr
+                        r_r[r, y] += rr
+            s_1y = 0.0
+            s_1 = 0.0
+            py0 = 0.0
+            py1 = 0.0
+            for t in range(nt):
+                s_1y += p1y[t, 0] * lg[o_1y + 2 * t] + p1y[t, 1] * lg[o_1y + 2 * t + 1]
+                s_1 += (p1y[t, 0] + p1y[t, 1]) * lg[o_1 + t]
+                py0 += p1y[t, 0]
+                py1 += p1y[t, 1]
+            s_2y = 0.0
+            s_2 = 0.0
+            for r in range(nr):
+                s_2y += p2y[r, 0] * lg[o_2y + 2 * r] + p2y[r, 1] * lg[o_2y + 2 * r + 1]
+                s_2 += (p2y[r, 0] + p2y[r, 1]) * lg[o_2 + r]
+            lpy0 = lg[o_y]
+            lpy1 = lg[o_y + 1]
+            h_y = py0 * lpy0 + py1 * lpy1
+            red = s_v - s_u - h_y
+            i1 = s_1y - s_1 - h_y
+            i2 = s_2y - s_2 - h_y
+            i12 = s_p - s_12 - h_y
+            res = s_12 - s_p
+            value[b, i] = c_red * red + c_1 * i1 + c_2 * i2 + c_12 * i12 + g_res * res
+            small_y0 = -c_all * lpy0 - c_all / LN2
+            small_y1 = -c_all * lpy1 - c_all / LN2
+            for t in range(nt):
+                for r in range(nr):
+                    k = t * nr + r
+                    q_corr = 0.0 if sources_constant else q_t[t] + q_r[r] - q[t, r]
+                    small_12 = -c_red * lg[o_u + k] + (g_res - c_12) * lg[o_12 + k] - k_red * q_corr
+                    for y in range(2):
+                        j = (t * 2 + y) * nr + r
+                        if p[t, y, r] > 0.0:
+                            small_1y = (
+                                c_1 * (lg[o_1y + 2 * t + y] - lg[o_1 + t]) + k_red * r_t[t, y]
+                            )
+                            small_2y = (
+                                c_2 * (lg[o_2y + 2 * r + y] - lg[o_2 + r]) + k_red * r_r[r, y]
+                            )
+                            g = (
+                                c_red * lg[j]
+                                + (c_12 - g_res) * lg[o_p + j]
+                                - k_red * ratio[t, y, r]
+                                + small_12
+                                + small_1y
+                                + small_2y
+                                + (small_y0 if y == 0 else small_y1)
+                            )
+                            grad[b, i, t, y, r] = g
+                        else:
+                            grad[b, i, t, y, r] = 0.0
+
+
+def _dense_pid_gradient(table, goal, sources_constant):
+    """The goal and dG/dp of every neuron's full table (B, N, nt, 2, nr), compiled: the
+    equivalent of :func:`infobook.pid.pid_goal_gradient` on tables whose cells are all
+    populated (as soft binning makes them), in two passes around one vectorised ``log2``."""
+    nb, n, nt, _, nr = table.shape
+    args = np.empty((nb, n, _log_slots(nt, nr)))
+    _dense_args(table, args)
+    logs = np.log2(args)
+    value = np.empty((nb, n))
+    grad = np.empty_like(table)
+    coef = np.array(goal.node_weights())
+    _dense_goal_gradient(table, logs, coef, sources_constant, value, grad)
+    return value, grad
+
+
 def _soft_goal_and_gradient(w, pats, states, goal, model, dtype):
-    """Soft binning on the CPU: the compiled table and backward pass around
-    :func:`infobook.pid.pid_goal_gradient` (float64, every cell of the table is populated)."""
+    """Soft binning on the CPU: the compiled table, PID and backward pass (float64; every
+    cell of the table is populated)."""
     size, m, n = pats.shape
     nt, nr = int(model.bins_t), int(model.bins_r)
     inv_tau_t, inv_tau_r = 1.0 / SOFT_TAU[0], 1.0 / SOFT_TAU[1]
@@ -592,13 +788,12 @@ def _soft_goal_and_gradient(w, pats, states, goal, model, dtype):
     _soft_table(theta, rec, pat_t, w_teach, edges, nt, nr, inv_tau_t, inv_tau_r, table)
     exact = model.soft_gradient == "exact"
     through = 0.0 if model.soft_gradient == "theta" else 1.0  # the memberships' path
-    pmf = np.moveaxis(table, -2, -1)  # (..., nt, nr, 2) as the PID takes it
-    value, g = pid_goal_gradient(pmf, goal, validate=False, sources_constant=not exact)
+    value, g = _dense_pid_gradient(table, goal, model.soft_gradient == "published")
     d_rec = np.empty_like(rec)
     d_edge = np.zeros((size, 2))
     _soft_backward(
-        theta, rec, pat_t, w_teach, edges, nt, nr, inv_tau_t, inv_tau_r,
-        np.ascontiguousarray(np.moveaxis(g, -1, -2)), exact, through, d_rec, d_edge,
+        theta, rec, pat_t, w_teach, edges, nt, nr, inv_tau_t, inv_tau_r, g, exact, through,
+        d_rec, d_edge,
     )  # fmt: skip
     if exact:  # the edges follow the smallest and largest R of each network (row i, pattern mu)
         d_flat = d_rec.reshape(size, -1)
