@@ -240,6 +240,7 @@ def _sweep_command(args) -> int:
         training=Training(**_training_options(args)),
         stop_after=args.stop_after,
         refine=args.refine,
+        search=args.search,
     )
     client, cluster = _client(args.scheduler)
     try:
@@ -250,7 +251,10 @@ def _sweep_command(args) -> int:
             else:
                 res = None if args.res == "all" else float(args.res)
                 goals = sweeps.goal_grid(args.values, res)
-            steps = len(goals) * args.seeds * len(spec.alphas) * args.epochs
+            loads = len(spec.alphas)
+            if args.search == "bisect":
+                loads = int(np.ceil(np.log2(loads))) + 2
+            steps = len(goals) * args.seeds * loads * args.epochs
             cost = _estimate(steps, args.binning)
             print(f"landscape of {len(goals)} goals x {args.seeds} seeds: {cost}")
             ds = sweeps.run_sweep(args.out, goals, spec, client=client, backend=args.backend)
@@ -545,6 +549,13 @@ def build_parser() -> argparse.ArgumentParser:
             "--refine",
             action="store_true",
             help="bisect each edge to one pattern (always on for optimise)",
+        )
+        q.add_argument(
+            "--search",
+            default="scan",
+            choices=["scan", "bisect"],
+            help="scan the loads upwards, or find each seed's edge by bisection on the grid "
+            "(a screening load first: goals that store nothing cost two trainings per seed)",
         )
         q.add_argument(
             "--scheduler",

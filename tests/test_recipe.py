@@ -145,3 +145,28 @@ def test_bisection_replayed_on_the_committed_scans_gives_their_capacities():
             largest = next_probe(res, ds.sizes["alpha"])[1]
             same += np.isclose(ds.alpha.values[largest], scan[k])
         assert same >= 19, name
+
+
+def test_sweep_bisection_agrees_with_the_scan_and_screens_failing_goals(monkeypatch):
+    from infobook.experiments import sweeps
+    from infobook.experiments.settings import SweepSettings
+
+    grid = tuple(np.round(np.arange(0.25, 2.01, 0.25), 2).tolist())
+    kw = {"n_neurons": 16, "seeds": (0, 1, 2), "alphas": grid,
+          "training": im.Training(epochs=200)}  # fmt: skip
+    scan = sweeps.goal_capacity("redundancy", SweepSettings(stop_after=99, **kw))
+    bis = sweeps.goal_capacity("redundancy", SweepSettings(search="bisect", **kw))
+    assert np.abs(bis - scan).max() <= 0.25 + 1e-9  # at most one grid step apart
+    calls = []
+    real = sweeps._stored
+
+    def counted(goal, pats, init, spec):
+        calls.append(pats.shape[-2])
+        return real(goal, pats, init, spec)
+
+    monkeypatch.setattr(sweeps, "_stored", counted)
+    nothing = sweeps.goal_capacity([0, 0, -1, 0, 0], SweepSettings(search="bisect", **kw))
+    assert (nothing == 0).all()
+    assert calls == [12, 8]  # the screening load (first M >= 10) and the one below it
+    assert "search" in SweepSettings(search="bisect", **kw).record()
+    assert "search" not in SweepSettings(**kw).record()

@@ -160,6 +160,10 @@ class SweepSettings(RunSettings):
     capacity curves fall steeply past their edge, and the published sweeps stopped at the first
     failure). ``alpha_c`` per seed is the largest stored load. With ``refine``, each seed's edge
     is then bisected to one pattern between its largest stored load and the next load.
+
+    With ``search="bisect"`` the loads are not scanned: each seed's edge is found by bisection on
+    the grid instead (:func:`~infobook.experiments.sweeps.goal_capacity` says how), and
+    ``stop_after`` is not used.
     """
 
     kind: ClassVar[str] = "sweep"
@@ -169,9 +173,12 @@ class SweepSettings(RunSettings):
     training: Training = field(default_factory=Training)
     stop_after: int = 2
     refine: bool = False
+    search: str = "scan"
 
     def __post_init__(self) -> None:
         _training(self.training)
+        if self.search not in SEARCHES:
+            raise ValueError(f"unknown search {self.search!r}; choose one of {', '.join(SEARCHES)}")
         object.__setattr__(self, "n_neurons", _size("n_neurons", self.n_neurons))
         object.__setattr__(self, "seeds", parse_seeds(self.seeds))
         alphas = tuple(float(a) for a in parse_alphas(self.alphas).tolist())
@@ -187,6 +194,7 @@ class SweepSettings(RunSettings):
             **_training_record(self.training),
             "stop_after": self.stop_after,
             "refine": self.refine,
+            **({} if self.search == "scan" else {"search": self.search}),
         }
 
 

@@ -31,6 +31,7 @@ from ..backend import Backend, get_backend
 from ..hopfield import THETA, loads_to_patterns, pattern_bank
 from ..infomorphic import evaluate, initial_weights, train
 from ..pid import Goal
+from .capacity import next_probe
 from .settings import SweepSettings
 from .store import IDENTITY, RunStore
 
@@ -93,7 +94,16 @@ def goal_capacity(
     backend: str | Backend | None = None,
 ) -> np.ndarray:
     """alpha_c of ``goal`` for every seed of ``spec`` (see :class:`SweepSettings`), computed on
-    ``backend``."""
+    ``backend``.
+
+    With ``spec.search == "bisect"`` each seed first trains at the screening load, the first
+    load of the grid with at least 10 patterns (0.11 on the published grid; fewer patterns make
+    a degenerate table); where that fails it trains at the load below, and a seed that stores
+    neither has alpha_c = 0 (a goal that stores nothing costs two cheap trainings per seed).
+    Otherwise the edge above is bisected with
+    :func:`~infobook.experiments.capacity.next_probe`; seeds that propose the same load train
+    as one batch.
+    """
     g = Goal.parse(goal)
     xp = get_backend(backend, default="numpy").xp
     seeds = list(spec.seeds)
@@ -108,16 +118,10 @@ def goal_capacity(
         ]
     )
     init = xp.asarray(init)
-    best = np.zeros(len(seeds), dtype=int)  # largest stored M per seed (0: none)
-    nxt = np.full(len(seeds), -1, dtype=int)  # first failing M above it (-1: none seen)
-    misses = np.zeros(len(seeds), dtype=int)
-    for m in ms:
-        ok = _stored(g, bank[:, :m], init, spec)
-        best = np.where(ok, m, best)
-        nxt = np.where(~ok & (nxt < best), m, nxt)
-        misses = np.where(ok, 0, misses + 1)
-        if misses.min() >= spec.stop_after:
-            break
+    if spec.search == "bisect":
+        best, nxt = _bisect_grid(g, bank, init, ms, spec)
+    else:
+        best, nxt = _scan_grid(g, bank, init, ms, spec)
     if spec.refine:
         for k in range(len(seeds)):
             lo, hi = int(best[k]), int(nxt[k])
@@ -127,6 +131,63 @@ def goal_capacity(
                 lo, hi = (mid, hi) if ok else (lo, mid)
             best[k] = lo
     return best / spec.n_neurons
+
+
+def _scan_grid(g, bank, init, ms, spec) -> tuple[np.ndarray, np.ndarray]:
+    """Ascending scan: largest stored M per seed (0: none) and the first failing M above it
+    (-1: none seen)."""
+    n_seeds = bank.shape[0]
+    best = np.zeros(n_seeds, dtype=int)
+    nxt = np.full(n_seeds, -1, dtype=int)
+    misses = np.zeros(n_seeds, dtype=int)
+    for m in ms:
+        ok = _stored(g, bank[:, :m], init, spec)
+        best = np.where(ok, m, best)
+        nxt = np.where(~ok & (nxt < best), m, nxt)
+        misses = np.where(ok, 0, misses + 1)
+        if misses.min() >= spec.stop_after:
+            break
+    return best, nxt
+
+
+def _bisect_grid(g, bank, init, ms, spec) -> tuple[np.ndarray, np.ndarray]:
+    """Bisection on the grid (see :func:`goal_capacity`): the same two arrays as
+    :func:`_scan_grid`."""
+    n_seeds, n_loads = bank.shape[0], len(ms)
+    screen = int(np.argmax(ms >= 10)) if (ms >= 10).any() else 0
+    known: list[dict[int, bool]] = [{} for _ in range(n_seeds)]
+
+    def proposal(k: int) -> int | None:
+        res = known[k]
+        if screen not in res:
+            return screen
+        if not any(res.values()):  # nothing stored yet: the load below the screen, then stop
+            below = screen - 1
+            return below if below >= 0 and below not in res else None
+        return next_probe(res, n_loads)[0]
+
+    while True:
+        proposals: dict[int, list[int]] = {}
+        for k in range(n_seeds):
+            index = proposal(k)
+            if index is not None:
+                proposals.setdefault(index, []).append(k)
+        if not proposals:
+            break
+        index = min(proposals)
+        members = proposals[index]
+        ok = _stored(g, bank[members, : ms[index]], init[members], spec)
+        for j, k in enumerate(members):
+            known[k][index] = bool(ok[j])
+    best = np.zeros(n_seeds, dtype=int)
+    nxt = np.full(n_seeds, -1, dtype=int)
+    for k in range(n_seeds):
+        stored = [i for i, ok in known[k].items() if ok]
+        if stored:
+            lo = max(stored)
+            best[k] = ms[lo]
+            nxt[k] = ms[lo + 1] if lo + 1 < n_loads else -1
+    return best, nxt
 
 
 def _template(goals: np.ndarray, spec: SweepSettings) -> Any:
