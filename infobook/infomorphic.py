@@ -104,8 +104,9 @@ class Training:
     w_teach, bins_t, bins_r, value_range, binning, soft_gradient
         The neuron model (:class:`infobook.neuron.NeuronModel`): fixed teaching weight and
         the estimator of the joint table: ``binning="fixed"`` (default), ``"adaptive"`` or
-        ``"soft"``, and for soft binning the gradient, ``soft_gradient="exact"`` (default) or
-        ``"published"``.
+        ``"soft"``, and for soft binning the gradient, ``soft_gradient="exact"`` (default),
+        ``"published"`` or the diagnostic ``"theta"`` (see
+        :data:`infobook.neuron.SOFT_GRADIENTS`).
     dtype
         ``"float32"`` (default, as published) or ``"float64"``.
     n_checkpoints
@@ -264,7 +265,7 @@ def goal_and_gradient(
     w_teach, bins_t, bins_r, value_range, binning, soft_gradient
         The neuron model (see :class:`infobook.neuron.NeuronModel`): teaching weight and the
         estimator of the joint table (``binning="fixed" | "adaptive" | "soft"``; with soft
-        binning, ``soft_gradient="exact" | "published"``).
+        binning, ``soft_gradient="exact" | "published" | "theta"``).
     kernel : {"auto", "array", "fused"}
         ``"array"``: the array program below (NumPy or CuPy), the reference; ``"fused"``: the
         same mathematics in two compiled CPU passes over each neuron's populated cells
@@ -576,7 +577,8 @@ def train(
         The fields of :class:`Training` when ``training`` is None: ``epochs=5000, lr=0.05,
         w_teach=2.3, bins_t=2, bins_r=60, value_range=(-20, 20), dtype="float32",
         n_checkpoints=15, early_stop=True, betas=(0.9, 0.999), eps=1e-8, init_scale=1e-3,
-        max_memory=2 GiB, kernel="auto"``.
+        max_memory=2 GiB, kernel="auto"``, and ``binning``, ``soft_gradient``, ``cue_flips``,
+        ``noise_seed``, ``optimizer``, ``learn_teach``, ``recall``, ``recall_seed``.
 
     Returns
     -------
