@@ -22,8 +22,9 @@ from .histogram import BINNINGS, DEFAULT_RANGE, adaptive_index, bin_index, joint
 #: The published teaching weight.
 W_TEACH = 2.3
 #: Soft binning: temperatures of the bin memberships of T and R (input units; T's is so small
-#: that its membership is a hard indicator) and the padding that widens each source's range.
+#: that its membership is a hard indicator).
 SOFT_TAU = (1e-5, 0.5)
+#: Soft binning: the padding (input units) that widens each source's range on either side.
 SOFT_PADDING = 1.0
 #: The gradients of soft binning: ``exact`` (every path, the edges followed to the entries at
 #: the min and max of R), ``published`` (the source-only probabilities and the edges held
