@@ -432,6 +432,19 @@ def _teach_memberships(w_teach, lo_t, wt, inv_tau_t, nt, qt, a_tab):
 
 
 @_njit
+def _network_bins(edges, w_teach, nt, nr, inv_tau_t, inv_tau_r, qt, qr, a_tab):
+    """One network's soft bins from its ``edges`` (lo_t, hi_t, lo_r, hi_r): the powers of both
+    sources' series into ``qt`` and ``qr``, the teaching input's two memberships into
+    ``a_tab``; returns the lower edge and the bin width of R."""
+    lo_t, wt = edges[0], (edges[1] - edges[0]) / nt
+    lo_r, wr = edges[2], (edges[3] - edges[2]) / nr
+    _powers(wt, inv_tau_t, nt, qt)
+    _powers(wr, inv_tau_r, nr, qr)
+    _teach_memberships(w_teach, lo_t, wt, inv_tau_t, nt, qt, a_tab)
+    return lo_r, wr
+
+
+@_njit
 def _soft_table(theta, rec, pat, w_teach, edges, nt, nr, inv_tau_t, inv_tau_r, pmf):
     """Soft binning, forward: ``pmf[b, i, t, y, r]`` (recurrent bins last, contiguous) of every
     neuron from ``theta``, ``rec`` and the pattern bits ``pat`` (B, N, M) (the teaching input
@@ -447,11 +460,7 @@ def _soft_table(theta, rec, pat, w_teach, edges, nt, nr, inv_tau_t, inv_tau_r, p
     acc = np.empty((nt, 2, nr))
     inv_m = 1.0 / m
     for b in range(nb):
-        lo_t, wt = edges[b, 0], (edges[b, 1] - edges[b, 0]) / nt
-        lo_r, wr = edges[b, 2], (edges[b, 3] - edges[b, 2]) / nr
-        _powers(wt, inv_tau_t, nt, qt)
-        _powers(wr, inv_tau_r, nr, qr)
-        _teach_memberships(w_teach, lo_t, wt, inv_tau_t, nt, qt, a_tab)
+        lo_r, wr = _network_bins(edges[b], w_teach, nt, nr, inv_tau_t, inv_tau_r, qt, qr, a_tab)
         for i in range(n):
             acc[:] = 0.0
             for mu in range(m):
@@ -510,11 +519,7 @@ def _soft_backward(
     inv_m = 1.0 / m
     half_n = 0.5 / nr
     for b in range(nb):
-        lo_t, wt = edges[b, 0], (edges[b, 1] - edges[b, 0]) / nt
-        lo_r, wr = edges[b, 2], (edges[b, 3] - edges[b, 2]) / nr
-        _powers(wt, inv_tau_t, nt, qt)
-        _powers(wr, inv_tau_r, nr, qr)
-        _teach_memberships(w_teach, lo_t, wt, inv_tau_t, nt, qt, a_tab)
+        lo_r, wr = _network_bins(edges[b], w_teach, nt, nr, inv_tau_t, inv_tau_r, qt, qr, a_tab)
         d_lo = 0.0
         d_hi = 0.0
         for i in range(n):
@@ -572,12 +577,23 @@ def _soft_backward(
 
 
 @_njit
+def _dense_offsets(nt, nr):
+    """Where each kind of log argument starts in a neuron's row of :func:`_dense_args`."""
+    o_1y = 6 * nt * nr
+    o_1 = o_1y + 2 * nt
+    o_2y = o_1 + nt
+    o_2 = o_2y + 2 * nr
+    return 2 * nt * nr, 4 * nt * nr, 5 * nt * nr, o_1y, o_1, o_2y, o_2, o_2 + nr
+
+
+@_njit
 def _dense_args(table, args):
     """The dense PID, phase 1: every neuron's marginals of ``table`` (B, N, nt, 2, nr), written
     as the arguments of their logarithms into ``args`` (B, N, 6 nt nr + 3 nt + 3 nr + 2), in
     the order V, p (nt, 2, nr), U, p12 (nt, nr), p1y (nt, 2), p1 (nt), p2y (nr, 2), p2 (nr),
     py (2); a zero probability is written as 1 (log 0 -> 0, as :mod:`infobook.pid` sets it)."""
     nb, n, nt, _, nr = table.shape
+    o_p, o_u, o_12, o_1y, o_1, o_2y, o_2, o_y = _dense_offsets(nt, nr)
     p1y = np.empty((nt, 2))
     p2y = np.empty((nr, 2))
     for b in range(nb):
@@ -592,14 +608,6 @@ def _dense_args(table, args):
                         v = p[t, y, r]
                         p1y[t, y] += v
                         p2y[r, y] += v
-            o_p = 2 * nt * nr
-            o_u = 4 * nt * nr
-            o_12 = 5 * nt * nr
-            o_1y = 6 * nt * nr
-            o_1 = o_1y + 2 * nt
-            o_2y = o_1 + nt
-            o_2 = o_2y + 2 * nr
-            o_y = o_2 + nr
             for t in range(nt):
                 p1 = p1y[t, 0] + p1y[t, 1]
                 for r in range(nr):
@@ -641,14 +649,7 @@ def _dense_goal_gradient(table, logs, coef, sources_constant, value, grad):
     c_red, c_1, c_2, c_12, g_res = coef[0], coef[1], coef[2], coef[3], coef[4]
     c_all = c_red + c_1 + c_2 + c_12
     k_red = c_red / LN2
-    o_p = 2 * nt * nr
-    o_u = 4 * nt * nr
-    o_12 = 5 * nt * nr
-    o_1y = 6 * nt * nr
-    o_1 = o_1y + 2 * nt
-    o_2y = o_1 + nt
-    o_2 = o_2y + 2 * nr
-    o_y = o_2 + nr
+    o_p, o_u, o_12, o_1y, o_1, o_2y, o_2, o_y = _dense_offsets(nt, nr)
     p1y = np.empty((nt, 2))
     p2y = np.empty((nr, 2))
     q = np.empty((nt, nr))

@@ -83,6 +83,22 @@ def next_probe(results: Mapping[int, bool], n_loads: int) -> tuple[int | None, i
     return (lo + hi) // 2, lo
 
 
+def next_batch(propose: Callable[[int], int | None], n_seeds: int) -> tuple[int, list[int]] | None:
+    """One round of a lockstep search over seeds: ``propose(k)`` is seed ``k``'s next grid
+    index (None: decided). Returns the lowest proposed index and the seeds that propose it (they
+    train as one batch; the lowest first, being the cheapest and the one that decides seeds that
+    store nothing), or None once every seed is decided."""
+    proposals: dict[int, list[int]] = {}
+    for k in range(n_seeds):
+        index = propose(k)
+        if index is not None:
+            proposals.setdefault(index, []).append(k)
+    if not proposals:
+        return None
+    index = min(proposals)
+    return index, proposals[index]
+
+
 def capacity_from_bisection(ds: Any, var: str = "a_cos", threshold: float = THETA) -> Any:
     """alpha_c per seed of a bisection run (``done`` per load and seed): the load that
     :func:`next_probe` settles on from the measured entries, NaN for a seed not yet decided."""
@@ -190,17 +206,10 @@ def _bisect(store, settings, alphas, bank, init, patterns_at, progress, on_load_
     bar = store.progress(f"capacity {settings.goal.label} N={settings.n_neurons} (bisection)",
                          progress)  # fmt: skip
     bar.total = None  # the number of trainings is known only at the end
-    while True:
-        proposals: dict[int, list[int]] = {}
-        for k in range(len(seeds)):
-            probe, _ = next_probe(known(k), len(alphas))
-            if probe is not None:
-                proposals.setdefault(probe, []).append(k)
-        if not proposals:
-            break
-        # the lowest proposed load first: cheap, and it decides seeds that store nothing
-        index = min(proposals)
-        members = proposals[index]
+    while (
+        batch := next_batch(lambda k: next_probe(known(k), len(alphas))[0], len(seeds))
+    ) is not None:
+        index, members = batch
         alpha = float(alphas[index])
         m = int(patterns_at[alpha])
         bar.set_postfix(alpha=alpha, M=m, seeds=len(members))

@@ -31,7 +31,7 @@ from ..backend import Backend, get_backend
 from ..hopfield import THETA, loads_to_patterns, pattern_bank
 from ..infomorphic import evaluate, initial_weights, train
 from ..pid import Goal
-from .capacity import next_probe
+from .capacity import next_batch, next_probe
 from .settings import SweepSettings
 from .store import IDENTITY, RunStore
 
@@ -166,16 +166,8 @@ def _bisect_grid(g, bank, init, ms, spec) -> tuple[np.ndarray, np.ndarray]:
             return below if below >= 0 and below not in res else None
         return next_probe(res, n_loads)[0]
 
-    while True:
-        proposals: dict[int, list[int]] = {}
-        for k in range(n_seeds):
-            index = proposal(k)
-            if index is not None:
-                proposals.setdefault(index, []).append(k)
-        if not proposals:
-            break
-        index = min(proposals)
-        members = proposals[index]
+    while (batch := next_batch(proposal, n_seeds)) is not None:
+        index, members = batch
         ok = _stored(g, bank[members, : ms[index]], init[members], spec)
         for j, k in enumerate(members):
             known[k][index] = bool(ok[j])
