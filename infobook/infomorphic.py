@@ -224,17 +224,25 @@ class Training:
 
 
 def step_memory(
-    n_neurons: int, n_patterns: int, bins_t: int = 2, bins_r: int = 60, dtype: Any = np.float32
+    n_neurons: int,
+    n_patterns: int,
+    bins_t: int = 2,
+    bins_r: int = 60,
+    dtype: Any = np.float32,
+    binning: str = "fixed",
 ) -> int:
     """Estimated peak memory, in bytes, of one training step of ONE network: the temporaries of
     :func:`goal_and_gradient` (about 20 bytes per pattern and neuron and 60 per pmf cell and
-    neuron at float32, measured with ``tracemalloc``) and about ten N x N arrays (weights,
-    gradient, masks, Adam's moments).
+    neuron at float32, measured with ``tracemalloc``; soft binning's array program adds about
+    34 bytes per pattern, neuron and recurrent bin for its memberships) and about ten N x N
+    arrays (weights, gradient, masks, Adam's moments).
     float64 counts double. :func:`train` splits a batch into chunks that fit a budget with it.
     """
     scale = np.dtype(dtype).itemsize / 4
     cells = bins_t * bins_r * 2
     per_neuron = 20 * n_patterns + 60 * cells
+    if binning == "soft":
+        per_neuron += 34 * n_patterns * bins_r
     return int(scale * (n_neurons * per_neuron + 40 * n_neurons * n_neurons))
 
 
@@ -650,7 +658,7 @@ def _train(
     *batch, m, n = patterns.shape
     model = training.model
     size = int(np.prod(batch, dtype=int))
-    per_network = step_memory(n, m, model.bins_t, model.bins_r, training.dtype)
+    per_network = step_memory(n, m, model.bins_t, model.bins_r, training.dtype, model.binning)
     budget = training.max_memory
     if budget is not None and size > 1 and size * per_network > budget:
         chunk = max(1, int(budget // per_network))

@@ -229,3 +229,19 @@ def test_binning_is_validated_and_recorded():
     record = soft.record()
     assert record["binning"] == "soft" and record["soft_gradient"] == "published"
     assert "binning" in (CapacitySettings().difference(record) or "")
+
+
+def test_step_memory_covers_the_soft_array_program():
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    p = rng.choice([-1.0, 1.0], (2, 80, 50)).astype(np.float32)
+    w = rng.normal(0, 0.3, (2, 50, 50)).astype(np.float32)
+    kw = {"binning": "soft", "kernel": "array"}
+    im.goal_and_gradient(w, p, "redundancy", **kw)
+    tracemalloc.start()
+    im.goal_and_gradient(w, p, "redundancy", **kw)
+    peak = tracemalloc.get_traced_memory()[1] / 2
+    tracemalloc.stop()
+    estimate = im.step_memory(50, 80, binning="soft")
+    assert 0.7 * estimate < peak < 1.3 * estimate
