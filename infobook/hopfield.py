@@ -173,6 +173,11 @@ class RecallResult:
     status: Any
 
 
+#: Mixed into every stochastic-recall generator's seed, so that no recall stream is the stream
+#: of a pattern bank (those are seeded by the network's seed alone).
+RECALL_TAG = 0x5EC411
+
+
 def recall(
     weights: Any,
     cues: Any,
@@ -181,7 +186,8 @@ def recall(
     max_steps: int | None = None,
     zero_field: int = -1,
     stochastic: bool = False,
-    seed: int = 0,
+    seed: int | Sequence[int] = 0,
+    streams: Sequence[int] | None = None,
 ) -> RecallResult:
     """Synchronous recall :math:`s \\leftarrow \\mathrm{sign}(W s + b)` of a batch of cues.
 
@@ -198,13 +204,24 @@ def recall(
     max_steps : int, default N
     zero_field : {-1, 1, 0}
         State given to a neuron whose field is exactly 0 (0 keeps its previous state).
-    stochastic, seed
+    stochastic, seed, streams
         Stochastic recall: each neuron samples its new state, +1 with probability
-        :math:`\\sigma(h)` of its field, from ``default_rng(seed)`` (one stream for the whole
-        batch), instead of taking the sign; the stopping rules are the same.
+        :math:`\\sigma(h)` of its field, instead of taking the sign; the stopping rules are
+        the same. Network ``k`` of the batch (C order) draws from its own generator,
+        ``default_rng([RECALL_TAG, *seed, streams[k]])`` (``streams`` None: the positions
+        0, 1, ...), so that a network's draws depend on its own key only, and never coincide
+        with the streams that made the patterns.
     """
     xp = array_namespace(weights, cues)
-    rng = np.random.default_rng(seed) if stochastic else None
+    rngs = None
+    if stochastic:
+        batch = np.broadcast_shapes(weights.shape[:-2], cues.shape[:-2])
+        size = int(np.prod(batch, dtype=int))
+        keys = list(range(size)) if streams is None else [int(k) for k in streams]
+        if len(keys) != size:
+            raise ValueError(f"streams needs one key per network ({size}), got {len(keys)}")
+        base = [int(seed)] if np.ndim(seed) == 0 else [int(v) for v in seed]
+        rngs = [np.random.default_rng([RECALL_TAG, *base, k]) for k in keys]
     if zero_field not in ZERO_FIELD_CHOICES:
         raise ValueError(f"zero_field must be one of {ZERO_FIELD_CHOICES}, got {zero_field!r}")
     n = cues.shape[-1]
@@ -224,10 +241,11 @@ def recall(
         h = s @ wt
         if bias is not None:
             h = h + bias[..., None, :]
-        if rng is None:
+        if rngs is None:
             new = _sign(xp, h, s, zero_field)
         else:
-            u = xp.asarray(rng.random(h.shape), dtype=h.dtype)
+            draws = np.stack([r.random(h.shape[-2:]) for r in rngs]).reshape(h.shape)
+            u = xp.asarray(draws, dtype=h.dtype)
             new = xp.where(u < sigmoid(h), 1.0, -1.0).astype(s.dtype)
         fixed = xp.all(new == s, axis=-1) & active
         cycle = xp.all(new == prev, axis=-1) & active & ~fixed

@@ -210,9 +210,19 @@ class Training:
                              "kernel='auto' or 'array'")  # fmt: skip
         _ = self.model  # validates the neuron model
 
-    def recall_options(self) -> dict[str, Any]:
-        """The recall of this recipe as options of :func:`evaluate`."""
-        return {"stochastic": self.recall == "stochastic", "seed": self.recall_seed}
+    def recall_options(
+        self, purpose: Sequence[int] = (2,), ids: Sequence[int] | None = None
+    ) -> dict[str, Any]:
+        """The recall of this recipe as options of :func:`evaluate`: with stochastic recall
+        the draws of network ``ids[k]`` come from ``[recall_seed, *purpose, ids[k]]`` (see
+        :func:`infobook.hopfield.recall`). :func:`train`'s checkpoints use purpose ``(1,
+        step)``, so that early stopping and the final measurement (purpose ``(2,)``, the
+        default) never share draws."""
+        return {
+            "stochastic": self.recall == "stochastic",
+            "seed": [self.recall_seed, *purpose],
+            "streams": None if ids is None else list(ids),
+        }
 
     @property
     def model(self) -> NeuronModel:
@@ -500,13 +510,15 @@ def evaluate(
     cues: Any | None = None,
     *,
     stochastic: bool = False,
-    seed: int = 0,
+    seed: int | Sequence[int] = 0,
+    streams: Sequence[int] | None = None,
     teach: Any | None = None,
 ) -> dict[str, Any]:
     """Goal, neuron-averaged atoms (named as in :data:`infobook.atoms.NEURON`) and recall
     accuracy of networks (teaching input off), from the patterns or, given ``cues``, with the
     recurrent input from the cues and recall started at them (accuracy against the patterns).
-    ``stochastic`` and ``seed``: stochastic recall (see :func:`infobook.hopfield.recall`);
+    ``stochastic``, ``seed``, ``streams``: stochastic recall (see
+    :func:`infobook.hopfield.recall`);
     ``teach`` (..., N): learned teaching weights for the PID profile."""
     goal = Goal.parse(goal)
     fw = forward(weights, patterns, model, cues, teach)
@@ -514,7 +526,7 @@ def evaluate(
     xp = array_namespace(weights)
     start = patterns if cues is None else cues
     bias = xp.zeros(weights.shape[:-1], dtype=weights.dtype)
-    res = recall(weights, start, bias, stochastic=stochastic, seed=seed)
+    res = recall(weights, start, bias, stochastic=stochastic, seed=seed, streams=streams)
     a_cos, a_theta = accuracy(res.states, patterns)
     return {
         "goal": goal.of(decomposition).mean(axis=-1),
@@ -563,6 +575,7 @@ def train(
     training: Training | None = None,
     seed: int = 0,
     initial: Any | None = None,
+    ids: Sequence[int] | None = None,
     **options: Any,
 ) -> TrainResult:
     """Train infomorphic networks by full-batch Adam ascent on the goal.
@@ -581,6 +594,10 @@ def train(
         ``initial`` is given.
     initial : array (..., N, N) or None
         Explicit initial weights (the diagonal is set to 0).
+    ids : sequence of int or None
+        One key per network (C order), naming its stochastic-recall streams at the checkpoints
+        (default: the positions 0, 1, ...); a run passes the networks' seeds, so that a
+        network's draws do not depend on the batch it is trained in.
     **options
         The fields of :class:`Training` when ``training`` is None: ``epochs=5000, lr=0.05,
         w_teach=2.3, bins_t=2, bins_r=60, value_range=(-20, 20), dtype="float32",
@@ -624,7 +641,11 @@ def train(
             raise ValueError("initial weights must be finite")
         w = w * off_diagonal(n, w.dtype, xp)
     use_fused = _use_fused(training.kernel, xp)
-    return _train(patterns, goal, training, w, use_fused)
+    size = int(np.prod(batch, dtype=int))
+    keys = list(range(size)) if ids is None else [int(k) for k in ids]
+    if len(keys) != size:
+        raise ValueError(f"ids needs one key per network ({size}), got {len(keys)}")
+    return _train(patterns, goal, training, w, use_fused, keys=keys)
 
 
 class _Corruption:
@@ -649,11 +670,17 @@ class _Corruption:
 
 
 def _train(
-    patterns: Any, goal: Goal, training: Training, w: Any, use_fused: bool, first: int = 0
+    patterns: Any,
+    goal: Goal,
+    training: Training,
+    w: Any,
+    use_fused: bool,
+    first: int = 0,
+    keys: Sequence[int] | None = None,
 ) -> TrainResult:
     """:func:`train` for validated arguments: patterns and initial weights of the recipe's
     dtype, of shapes (..., M, N) and (..., N, N); ``first`` is the index of the batch's first
-    network (for its corruption streams)."""
+    network (for its corruption streams), ``keys`` the networks' recall streams."""
     xp = array_namespace(patterns)
     *batch, m, n = patterns.shape
     model = training.model
@@ -664,8 +691,17 @@ def _train(
         chunk = max(1, int(budget // per_network))
         whole = replace(training, max_memory=None)
         flat_p, flat_w = patterns.reshape(size, m, n), w.reshape(size, n, n)
+        keys = list(range(first, first + size)) if keys is None else list(keys)
         parts = [
-            _train(flat_p[k : k + chunk], goal, whole, flat_w[k : k + chunk], use_fused, first + k)
+            _train(
+                flat_p[k : k + chunk],
+                goal,
+                whole,
+                flat_w[k : k + chunk],
+                use_fused,
+                first + k,
+                keys[k : k + chunk],
+            )  # fmt: skip
             for k in range(0, size, chunk)
         ]
         return _merge(parts, tuple(batch), xp)
@@ -712,7 +748,10 @@ def _train(
                 grad = grad.reshape(w.shape)
             w = opt.step(w, grad, active)
         done = int(step)
-        ev = evaluate(w, patterns, goal, model, eval_cues, teach=teach, **training.recall_options())
+        ev = evaluate(
+            w, patterns, goal, model, eval_cues, teach=teach,
+            **training.recall_options((1, done), keys),
+        )  # fmt: skip
         for k, v in ev.items():
             history.setdefault(k, []).append(to_numpy(v))
         if training.early_stop:

@@ -55,6 +55,20 @@ def test_frozen_teaching_weight_is_the_published_recipe():
         im.Training(recall="noisy")
 
 
+def test_stochastic_recall_streams_are_per_network_and_not_the_patterns():
+    """A network's draws depend on its own key only (not on the batch it is recalled in), and
+    never replay the uniforms that made a seed's patterns."""
+    rng = np.random.default_rng(1)
+    w = rng.normal(0, 0.01, (3, 20, 20)) * (1 - np.eye(20))
+    cues = np.stack([hf.random_patterns(8, 20, s) for s in (0, 1, 2)])
+    together = hf.recall(w, cues, stochastic=True, seed=0, streams=[0, 1, 2], max_steps=1)
+    alone = hf.recall(w[2:], cues[2:], stochastic=True, seed=0, streams=[2], max_steps=1)
+    assert (together.states[2] == alone.states[0]).all()
+    # weak fields: a recall stream equal to the pattern stream would copy the patterns
+    overlap = hf.overlap(together.states, cues)
+    assert float(np.abs(overlap).mean()) < 0.3
+
+
 def test_stochastic_recall_is_seeded_and_samples_the_sigmoid():
     rng = np.random.default_rng(0)
     w = rng.normal(0, 1, (30, 30)) * (1 - np.eye(30))
@@ -160,9 +174,9 @@ def test_sweep_bisection_agrees_with_the_scan_and_screens_failing_goals(monkeypa
     calls = []
     real = sweeps._stored
 
-    def counted(goal, pats, init, spec):
+    def counted(goal, pats, init, spec, ids):
         calls.append(pats.shape[-2])
-        return real(goal, pats, init, spec)
+        return real(goal, pats, init, spec, ids)
 
     monkeypatch.setattr(sweeps, "_stored", counted)
     nothing = sweeps.goal_capacity([0, 0, -1, 0, 0], SweepSettings(search="bisect", **kw))

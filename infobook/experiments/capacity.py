@@ -173,10 +173,10 @@ def run_capacity(
         bar.set_postfix(alpha=float(alpha), M=m)
         pats = bank[:, :m]
         t0 = time.perf_counter()
-        res = train(pats, settings.goal, training=recipe, initial=init)
+        res = train(pats, settings.goal, training=recipe, initial=init, ids=seeds)
         ev = evaluate(
             res.weights, pats, settings.goal, recipe.model, teach=res.w_teach,
-            **recipe.recall_options(),
+            **recipe.recall_options(ids=seeds),
         )  # fmt: skip
         row = {k: np.asarray(to_numpy(ev[k]), dtype=float) for k in RESULT_VARS if k in ev}
         row["stopped_at"] = res.stopped_at.astype(float)
@@ -215,10 +215,11 @@ def _bisect(store, settings, alphas, bank, init, patterns_at, progress, on_load_
         bar.set_postfix(alpha=alpha, M=m, seeds=len(members))
         pats = bank[members, :m]
         t0 = time.perf_counter()
-        res = train(pats, settings.goal, training=recipe, initial=init[members])
+        ids = [seeds[k] for k in members]
+        res = train(pats, settings.goal, training=recipe, initial=init[members], ids=ids)
         ev = evaluate(
             res.weights, pats, settings.goal, recipe.model, teach=res.w_teach,
-            **recipe.recall_options(),
+            **recipe.recall_options(ids=ids),
         )  # fmt: skip
         seconds = (time.perf_counter() - t0) / len(members)
         for j, k in enumerate(members):

@@ -76,14 +76,17 @@ def goal_slice(
     return np.asarray(rows, dtype=float)
 
 
-def _stored(goal: Goal, pats: Any, init: Any, spec: SweepSettings) -> np.ndarray:
-    """Train networks from ``init`` on ``pats`` and say which recall with a_cos >= 0.95."""
+def _stored(
+    goal: Goal, pats: Any, init: Any, spec: SweepSettings, ids: Sequence[int]
+) -> np.ndarray:
+    """Train networks from ``init`` on ``pats`` and say which recall with a_cos >= 0.95
+    (``ids``: the networks' seeds, for their recall streams)."""
     from ..backend import to_numpy
 
-    res = train(pats, goal, training=spec.training, initial=init)
+    res = train(pats, goal, training=spec.training, initial=init, ids=ids)
     ev = evaluate(
         res.weights, pats, goal, spec.training.model, teach=res.w_teach,
-        **spec.training.recall_options(),
+        **spec.training.recall_options(ids=ids),
     )  # fmt: skip
     return np.asarray(to_numpy(ev["a_cos"]), dtype=float) >= THETA
 
@@ -97,9 +100,10 @@ def goal_capacity(
     ``backend``.
 
     With ``spec.search == "bisect"`` each seed first trains at the screening load, the first
-    load of the grid with at least 10 patterns (0.11 on the published grid; fewer patterns make
-    a degenerate table); where that fails it trains at the load below, and a seed that stores
-    neither has alpha_c = 0 (a goal that stores nothing costs two cheap trainings per seed).
+    load of the grid with at least 10 patterns (0.11 on the published grid at N = 100; fewer
+    patterns make a degenerate table); where that fails it trains at the load below, and a
+    seed that stores neither has alpha_c = 0 (a goal that stores nothing costs two cheap
+    trainings per seed).
     Otherwise the edge above is bisected with
     :func:`~infobook.experiments.capacity.next_probe`; seeds that propose the same load train
     as one batch.
@@ -127,7 +131,7 @@ def goal_capacity(
             lo, hi = int(best[k]), int(nxt[k])
             while lo > 0 and hi > lo + 1:
                 mid = (lo + hi) // 2
-                ok = _stored(g, bank[k : k + 1, :mid], init[k : k + 1], spec)[0]
+                ok = _stored(g, bank[k : k + 1, :mid], init[k : k + 1], spec, [seeds[k]])[0]
                 lo, hi = (mid, hi) if ok else (lo, mid)
             best[k] = lo
     return best / spec.n_neurons
@@ -141,7 +145,7 @@ def _scan_grid(g, bank, init, ms, spec) -> tuple[np.ndarray, np.ndarray]:
     nxt = np.full(n_seeds, -1, dtype=int)
     misses = np.zeros(n_seeds, dtype=int)
     for m in ms:
-        ok = _stored(g, bank[:, :m], init, spec)
+        ok = _stored(g, bank[:, :m], init, spec, spec.seeds)
         best = np.where(ok, m, best)
         nxt = np.where(~ok & (nxt < best), m, nxt)
         misses = np.where(ok, 0, misses + 1)
@@ -168,7 +172,8 @@ def _bisect_grid(g, bank, init, ms, spec) -> tuple[np.ndarray, np.ndarray]:
 
     while (batch := next_batch(proposal, n_seeds)) is not None:
         index, members = batch
-        ok = _stored(g, bank[members, : ms[index]], init[members], spec)
+        ids = [spec.seeds[k] for k in members]
+        ok = _stored(g, bank[members, : ms[index]], init[members], spec, ids)
         for j, k in enumerate(members):
             known[k][index] = bool(ok[j])
     best = np.zeros(n_seeds, dtype=int)
