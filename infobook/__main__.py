@@ -25,7 +25,7 @@ from .neuron import SOFT_GRADIENTS
 
 #: Cost of one network-step (ms) per binning, used for the estimates printed before a run
 #: (N = 100, M = 160, one core; measured in benchmarks/RESULTS.md).
-MS_PER_NETWORK_STEP = {"fixed": 0.5, "adaptive": 0.6, "soft": 9.0}
+MS_PER_NETWORK_STEP = {"fixed": 0.5, "adaptive": 0.55, "soft": 3.5}
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter):
