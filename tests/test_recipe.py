@@ -6,7 +6,12 @@ import pytest
 
 from infobook import hopfield as hf
 from infobook import infomorphic as im
-from infobook.experiments.capacity import capacity_from_bisection, next_probe, run_capacity
+from infobook.experiments.capacity import (
+    capacity_from_bisection,
+    next_probe,
+    replay_bisection,
+    run_capacity,
+)
 from infobook.experiments.store import load_results
 
 
@@ -128,14 +133,7 @@ def test_bisection_run_trains_the_scan_networks_and_resumes(tmp_path):
     done = bis.done.values == 1
     assert done.sum() < done.size  # not every load was trained
     np.testing.assert_allclose(bis.a_cos.values[done], scan.a_cos.values[done], atol=1e-6)
-    replay = []
-    for k in range(2):
-        ok = scan.a_cos.values[:, k] >= hf.THETA
-        res: dict[int, bool] = {}
-        while (p := next_probe(res, 4)[0]) is not None:
-            res[p] = bool(ok[p])
-        largest = next_probe(res, 4)[1]
-        replay.append(0.0 if largest < 0 else scan.alpha.values[largest])
+    replay, _ = replay_bisection(scan)
     np.testing.assert_allclose(capacity_from_bisection(bis).values, replay)
 
 
@@ -150,14 +148,9 @@ def test_bisection_replayed_on_the_committed_scans_gives_their_capacities():
     for name in ("redundancy", "mutual_information", "coinformation", "optimized_i"):
         ds = load_results(root / f"capacity_{name}_N100.nc")
         scan = capacity_from_scan(ds).values
-        same = 0
-        for k in range(ds.sizes["seed"]):
-            ok = ds.a_cos.values[:, k] >= hf.THETA
-            res: dict[int, bool] = {}
-            while (p := next_probe(res, ds.sizes["alpha"])[0]) is not None:
-                res[p] = bool(ok[p])
-            largest = next_probe(res, ds.sizes["alpha"])[1]
-            same += np.isclose(ds.alpha.values[largest], scan[k])
+        found, probes = replay_bisection(ds)
+        same = int(np.isclose(found, scan).sum())
+        assert probes.max() <= int(np.ceil(np.log2(ds.sizes["alpha"] + 1))) + 1
         assert same >= 19, name
 
 

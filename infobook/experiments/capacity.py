@@ -99,6 +99,24 @@ def next_batch(propose: Callable[[int], int | None], n_seeds: int) -> tuple[int,
     return index, proposals[index]
 
 
+def replay_bisection(scan: Any, var: str = "a_cos", threshold: float = THETA) -> tuple[Any, Any]:
+    """What a bisection would answer on a full scan (dims ``alpha``, ``seed``; every load
+    measured): per seed, the alpha_c that :func:`next_probe` settles on when the scan's own
+    entries answer its probes, and how many of them it needed. Returns two arrays over the
+    seeds; compare the first with :func:`infobook.hopfield.capacity_from_scan`."""
+    alphas = scan.alpha.values
+    found, probes = [], []
+    for k in range(scan.sizes["seed"]):
+        ok = scan[var].values[:, k] >= threshold
+        known: dict[int, bool] = {}
+        while (probe := next_probe(known, len(alphas))[0]) is not None:
+            known[probe] = bool(ok[probe])
+        largest = next_probe(known, len(alphas))[1]
+        found.append(0.0 if largest < 0 else float(alphas[largest]))
+        probes.append(len(known))
+    return np.array(found), np.array(probes)
+
+
 def capacity_from_bisection(ds: Any, var: str = "a_cos", threshold: float = THETA) -> Any:
     """alpha_c per seed of a bisection run (``done`` per load and seed): the load that
     :func:`next_probe` settles on from the measured entries, NaN for a seed not yet decided."""
