@@ -368,6 +368,75 @@ def _ceiling_command(args) -> int:
     return 0
 
 
+def _dense_command(args) -> int:
+    from .experiments.dense import run_dense_capacity
+    from .experiments.settings import DenseSettings
+    from .infomorphic import Training
+
+    training = Training(epochs=args.epochs, lr=args.lr, w_teach=args.w_teach, bins_r=args.bins)
+    settings = DenseSettings(args.seeds, args.goal, training)
+    ds = run_dense_capacity(
+        args.out, args.rules, args.sizes, args.flips, settings, backend=args.backend
+    )
+    for rule in ds.rule.values:
+        for n in ds.n_neurons.values:
+            for f in ds.flips.values:
+                ac = ds.alpha_c.sel(rule=rule, n_neurons=n, flips=f)
+                print(
+                    f"{rule}, N = {n}, {f:.0%} flipped: alpha_c = {float(ac.mean()):.2f} +- "
+                    f"{float(ac.std()):.2f} (counting ceiling "
+                    f"{int(ds.ceiling.sel(n_neurons=n)) / n:.2f})"
+                )
+    print(f"total {float(ds.seconds.sum()):.0f} s; saved {args.out}")
+    return 0
+
+
+def _digits_command(args) -> int:
+    from .experiments.digits import NETWORKS, best_goal, optimise_digits_goal, run_digits
+    from .experiments.digits import summary as digits_summary
+    from .experiments.settings import DigitsSettings
+    from .layer import LayerSettings
+
+    layer = LayerSettings(epochs=args.epochs, bins=tuple(args.bins))
+    goal = args.goal
+    networks = args.networks or list(NETWORKS)
+    if args.optimise:
+        base = DigitsSettings(parse_seeds_arg(args.seeds), tuple(args.sizes), layer)
+        study = optimise_digits_goal(args.optimise, base, storage=args.study)
+        goal = best_goal(study)
+        print(f"best goal after {len(study.trials)} trials (validation accuracy "
+              f"{study.best_value:.3f}): {goal}")  # fmt: skip
+    elif goal is None and "trivariate_optimised" in networks:
+        networks.remove("trivariate_optimised")
+        print("no --goal and no --optimise: the optimised network is left out")
+    settings = DigitsSettings(parse_seeds_arg(args.seeds), tuple(args.sizes), layer, goal)
+    ds = run_digits(args.out, settings, networks)
+    for readout in ("infomorphic", "logistic"):
+        table = digits_summary(ds, readout).map(lambda v: f"{100 * v[0]:.1f} +- {100 * v[1]:.1f}")
+        print(f"test accuracy (%), {readout} readout (backprop: its own):")
+        print(table.to_string())
+    print(f"total {float(ds.seconds.sum()):.0f} s; saved {args.out}")
+    return 0
+
+
+def parse_seeds_arg(n: int) -> tuple[int, ...]:
+    return tuple(range(int(n)))
+
+
+def _json_goal(text: str) -> dict[str, float]:
+    import json
+
+    try:
+        goal = json.loads(text)
+        if not isinstance(goal, dict):
+            raise ValueError
+        return {str(k): float(v) for k, v in goal.items()}
+    except (ValueError, TypeError):
+        raise argparse.ArgumentTypeError(
+            f"a goal is a JSON object of atom weights, e.g. '{{\"{{1}}{{2}}\": 1}}', got {text!r}"
+        ) from None
+
+
 def _common(p: argparse.ArgumentParser, seeds: int) -> None:
     p.add_argument(
         "--seeds",
@@ -525,6 +594,69 @@ def build_parser() -> argparse.ArgumentParser:
     _common(ceil, 10)
     ceil.add_argument("--out", type=_results_path, required=True, help="results file (netCDF, .nc)")
 
+    d = command(
+        "dense",
+        "capacity of 3-body networks (Hebbian and infomorphic) against N, from clean and "
+        "corrupted cues, resumable. At the defaults (N = 30, 40; 5 seeds) about half an hour.",
+    )
+    d.add_argument(
+        "--rules",
+        type=lambda t: [r for r in t.split(",") if r],
+        default=["hebbian", "infomorphic"],
+        help="comma list of hebbian, infomorphic",
+    )
+    d.add_argument("--sizes", type=_int_list, default=[30, 40], help="comma list of sizes N")
+    d.add_argument(
+        "--flips",
+        type=lambda t: [_fraction(x) for x in t.split(",") if x],
+        default=[0.0, 0.1],
+        help="comma list of fractions of flipped cue bits",
+    )
+    d.add_argument("--goal", type=_goal, default="redundancy", help="goal of the infomorphic rule")
+    d.add_argument("--epochs", type=_int_at_least(1), default=5000, help="Adam steps at most")
+    d.add_argument("--lr", type=_positive_float, default=0.05, help="Adam's learning rate")
+    d.add_argument("--w-teach", type=float, default=2.3, help="teaching weight w_T")
+    d.add_argument("--bins", type=_int_at_least(1), default=60, help="bins of the 3-body input")
+    _common(d, 5)
+    d.add_argument("--out", type=_results_path, required=True, help="results file (netCDF, .nc)")
+
+    g = command(
+        "digits",
+        "the infomorphic networks of the digits task (trivariate, bivariate) beside "
+        "backpropagation, a readout alone and a random projection, resumable; with --optimise "
+        "an Optuna search for the trivariate goal first. About 20 minutes at the defaults.",
+    )
+    g.add_argument("--sizes", type=_int_list, default=[20, 50, 100], help="hidden layer sizes")
+    g.add_argument(
+        "--networks",
+        type=lambda t: [n for n in t.split(",") if n],
+        default=None,
+        help="comma list of networks (default: all seven)",
+    )
+    g.add_argument("--epochs", type=_int_at_least(1), default=400, help="steps of hidden layers")
+    g.add_argument(
+        "--bins",
+        type=lambda t: [int(x) for x in t.split(",")],
+        default=[8, 10, 3],
+        help="bins of F, C and L",
+    )
+    g.add_argument("--goal", type=_json_goal, default=None, help="the optimised goal, as JSON")
+    g.add_argument(
+        "--optimise",
+        type=_int_at_least(0),
+        default=0,
+        help="Optuna trials of the goal search on a validation split (0: none)",
+    )
+    g.add_argument(
+        "--study",
+        default="sqlite:///digits_goal.db",
+        help="Optuna storage of the goal search (resumed when it exists)",
+    )
+    g.add_argument("--seeds", type=_int_at_least(1), default=5, help="networks per size")
+    g.add_argument("--debug", action="store_true", help="show the traceback of an error")
+    g.add_argument("--backend", choices=BACKEND_CHOICES, default=None, help=argparse.SUPPRESS)
+    g.add_argument("--out", type=_results_path, required=True, help="results file (netCDF, .nc)")
+
     for name, text in [
         (
             "landscape",
@@ -592,6 +724,8 @@ COMMANDS = {
     "capacity": _capacity_command,
     "baselines": _baselines_command,
     "ceiling": _ceiling_command,
+    "dense": _dense_command,
+    "digits": _digits_command,
     "landscape": _sweep_command,
     "optimise": _sweep_command,
 }

@@ -16,7 +16,7 @@ Weight rules, the Hebbian rule included, live in :mod:`infobook.rules`; ``hebbia
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -212,7 +212,6 @@ def recall(
         0, 1, ...), so that a network's draws depend on its own key only, and never coincide
         with the streams that made the patterns.
     """
-    xp = array_namespace(weights, cues)
     rngs = None
     if stochastic:
         batch = np.broadcast_shapes(weights.shape[:-2], cues.shape[:-2])
@@ -230,17 +229,37 @@ def recall(
             f"weights of shape {tuple(weights.shape)} do not fit cues of {n} neurons; "
             "expected (..., N, N)"
         )
-    max_steps = n if max_steps is None else int(max_steps)
     wt = _swap(weights)
-    s = cues.astype(weights.dtype, copy=True)
+
+    def field(s: Any) -> Any:
+        h = s @ wt
+        return h if bias is None else h + bias[..., None, :]
+
+    return iterate(field, cues.astype(weights.dtype), max_steps, zero_field, rngs)
+
+
+def iterate(
+    field: Callable[[Any], Any],
+    cues: Any,
+    max_steps: int | None = None,
+    zero_field: int = -1,
+    rngs: Sequence[np.random.Generator] | None = None,
+) -> RecallResult:
+    r"""Synchronous updates :math:`s \leftarrow \mathrm{sign}(h(s))` of a batch of cues under
+    any field function ``h`` (..., K, N) -> (..., K, N), with the stopping rules of
+    :func:`recall` (which calls it with the pairwise field; :mod:`infobook.dense` with the
+    3-body one). ``rngs``: one generator per network for stochastic updates, or None."""
+    xp = array_namespace(cues)
+    if zero_field not in ZERO_FIELD_CHOICES:
+        raise ValueError(f"zero_field must be one of {ZERO_FIELD_CHOICES}, got {zero_field!r}")
+    max_steps = cues.shape[-1] if max_steps is None else int(max_steps)
+    s = cues.copy()
     prev = xp.full_like(s, 0)
     active = xp.ones(s.shape[:-1], dtype=bool)
     steps = xp.zeros(s.shape[:-1], dtype=xp.int64)
     status = xp.zeros(s.shape[:-1], dtype=xp.int8)
     for _ in range(max_steps):
-        h = s @ wt
-        if bias is not None:
-            h = h + bias[..., None, :]
+        h = field(s)
         if rngs is None:
             new = _sign(xp, h, s, zero_field)
         else:
@@ -498,6 +517,27 @@ def capacity_from_scan(ds: Any, var: str = "a_cos", threshold: float = THETA) ->
     return alpha.where(stored).max("alpha").fillna(0.0).rename("alpha_c")
 
 
+def bisect_edge(
+    stored: Callable[[int], bool], lo: int, hi: int, *, rel_tol: float = 0.0, checked: bool = False
+) -> int:
+    """Largest M in ``[lo, hi)`` with ``stored(M)``, by bisection, given that ``lo`` is stored
+    and ``hi`` is not (checked unless ``checked``) and that storage is monotone in M between
+    them; with ``rel_tol`` > 0 it stops once ``hi - lo <= rel_tol * lo`` (the stored end)."""
+    if not 1 <= lo < hi:
+        raise ValueError(f"need 1 <= lo < hi, got lo = {lo}, hi = {hi}")
+    if not checked and not stored(lo):
+        raise ValueError(f"the lower end M = {lo} is not stored; lower it")
+    if not checked and stored(hi):
+        raise ValueError(f"the upper end M = {hi} is stored; raise it")
+    while hi - lo > max(1, rel_tol * lo):
+        mid = (lo + hi) // 2
+        if stored(mid):
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
 def capacity_bisect(
     rule: str | Rule,
     n_neurons: int,
@@ -523,19 +563,7 @@ def capacity_bisect(
         res = measure_load(rule, bank[:m], zero_field=zero_field, theta=theta)
         return bool(res["a_cos"] >= theta)
 
-    if not 1 <= lo < hi:
-        raise ValueError(f"need 1 <= lo < hi, got lo = {lo}, hi = {hi}")
-    if not stored(lo):
-        raise ValueError(f"the lower end M = {lo} is not stored; lower it")
-    if stored(hi):
-        raise ValueError(f"the upper end M = {hi} is stored; raise it")
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if stored(mid):
-            lo = mid
-        else:
-            hi = mid
-    return lo
+    return bisect_edge(stored, lo, hi)
 
 
 def stability_scan(

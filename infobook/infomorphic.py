@@ -349,25 +349,9 @@ def _goal_and_gradient(
     if use_fused and teach is None:
         return fused.goal_and_gradient(weights, patterns, goal, model, cues)
     xp = array_namespace(weights, patterns)
-    bins_t, bins_r = model.bins_t, model.bins_r
     fw = forward(weights, patterns, model, cues, teach)
     states = patterns if cues is None else cues
-    soft = model.binning == "soft"
-    value, g = pid_goal_gradient(
-        fw["pmf"],
-        goal,
-        validate=False,
-        sources_constant=soft and model.soft_gradient == "published",
-    )  # fmt: skip  (g: (..., N, nt, nr, 2))
-    m = patterns.shape[-2]
-    theta = xp.swapaxes(fw["theta"], -1, -2)  # (..., N, M)
-    if soft:
-        d_rec, d_logit = (xp.swapaxes(d, -1, -2) for d in _soft_rec_gradient(fw, g, model))
-    else:
-        diff = (g[..., 1] - g[..., 0]).reshape(*g.shape[:-3], bins_t * bins_r)  # (..., N, cells)
-        cell = xp.swapaxes(fw["t_index"] * bins_r + fw["r_index"], -1, -2)  # (..., N, M)
-        d_theta = xp.take_along_axis(diff, cell, axis=-1) / m  # dG_i / dtheta_{mu i}
-        d_rec = d_logit = d_theta * theta * (1 - theta)  # (..., N, M)
+    value, d_rec, d_logit = input_gradient(fw, goal, model)
     grad = d_rec @ states  # sum_mu d_rec[i, mu] x[mu, j]
     grad = grad * off_diagonal(patterns.shape[-1], grad.dtype, xp)
     out = (value.astype(weights.dtype), grad.astype(weights.dtype))
@@ -375,6 +359,37 @@ def _goal_and_gradient(
         return out
     d_teach = (d_logit * xp.swapaxes(patterns, -1, -2)).sum(axis=-1)  # dT / dw_T = xi
     return (*out, d_teach.astype(weights.dtype))
+
+
+def input_gradient(fw: dict[str, Any], goal: Goal, model: NeuronModel) -> tuple[Any, Any, Any]:
+    r"""The goal of every neuron and its gradient with respect to the neuron's recurrent input,
+    from a forward pass ``fw`` (:func:`infobook.neuron.forward` or
+    :func:`infobook.neuron.tables`), whatever the input is made of.
+
+    Returns ``(value, d_rec, d_logit)``: ``value`` (..., N) in bits, :math:`\partial \sum_i
+    G_i / \partial R_{\mu i}` and the part of it that flows through :math:`\theta` alone,
+    both of shape (..., N, M) (neurons first, ready to multiply the states the input is a
+    linear function of).
+    """
+    xp = array_namespace(fw["rec"])
+    soft = model.binning == "soft"
+    value, g = pid_goal_gradient(
+        fw["pmf"],
+        goal,
+        validate=False,
+        sources_constant=soft and model.soft_gradient == "published",
+    )  # fmt: skip  (g: (..., N, nt, nr, 2))
+    m = fw["rec"].shape[-2]
+    theta = xp.swapaxes(fw["theta"], -1, -2)  # (..., N, M)
+    if soft:
+        d_rec, d_logit = (xp.swapaxes(d, -1, -2) for d in _soft_rec_gradient(fw, g, model))
+        return value, d_rec, d_logit
+    bins_t, bins_r = model.bins_t, model.bins_r
+    diff = (g[..., 1] - g[..., 0]).reshape(*g.shape[:-3], bins_t * bins_r)  # (..., N, cells)
+    cell = xp.swapaxes(fw["t_index"] * bins_r + fw["r_index"], -1, -2)  # (..., N, M)
+    d_theta = xp.take_along_axis(diff, cell, axis=-1) / m  # dG_i / dtheta_{mu i}
+    d_rec = d_theta * theta * (1 - theta)  # (..., N, M)
+    return value, d_rec, d_rec
 
 
 def _soft_rec_gradient(fw: dict[str, Any], g: Any, model: NeuronModel) -> tuple[Any, Any]:

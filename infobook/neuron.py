@@ -183,6 +183,15 @@ def forward(
     w_teach = model.w_teach if teach is None else teach[..., None, :]
     teach = w_teach * patterns
     rec = (patterns if cues is None else cues) @ xp.swapaxes(weights, -1, -2)
+    return tables(teach, rec, model, weights.dtype)
+
+
+def tables(teach: Any, rec: Any, model: NeuronModel, dtype: Any = None) -> dict[str, Any]:
+    """The rest of :func:`forward` for given inputs ``teach`` and ``rec`` (..., M, N), however
+    the recurrent input was formed (pairwise here, from products of states in
+    :mod:`infobook.dense`): the output probabilities, the bins (or memberships) and the pmfs,
+    of ``dtype`` (default: that of ``rec``), under the binning of ``model``."""
+    dtype = rec.dtype if dtype is None else dtype
     theta = sigmoid(teach + rec)
     out = {"teach": teach, "rec": rec, "theta": theta}
     if model.binning == "soft":
@@ -190,7 +199,7 @@ def forward(
         edges_t, edges_r = soft_edges(teach), soft_edges(rec)
         a_t, s_t = soft_memberships(teach, *edges_t, model.bins_t, tau_t)
         a_r, s_r = soft_memberships(rec, *edges_r, model.bins_r, tau_r)
-        pmf = soft_pmf(a_t, a_r, theta).astype(weights.dtype)
+        pmf = soft_pmf(a_t, a_r, theta).astype(dtype)
         out.update(a_t=a_t, s_t=s_t, a_r=a_r, s_r=s_r, edges_t=edges_t, edges_r=edges_r)
         return {**out, "pmf": pmf}
     if model.binning == "adaptive":
@@ -199,5 +208,5 @@ def forward(
     else:
         t_index = bin_index(teach, model.bins_t, model.value_range)
         r_index = bin_index(rec, model.bins_r, model.value_range)
-    pmf = joint_pmf(t_index, r_index, theta, model.bins_t, model.bins_r).astype(weights.dtype)
+    pmf = joint_pmf(t_index, r_index, theta, model.bins_t, model.bins_r).astype(dtype)
     return {**out, "t_index": t_index, "r_index": r_index, "pmf": pmf}

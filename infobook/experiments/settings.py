@@ -31,6 +31,7 @@ import numpy as np
 
 from ..hopfield import parse_alphas, parse_seeds, published_alphas
 from ..infomorphic import Training
+from ..layer import LayerSettings
 from ..pid import Goal
 
 __all__ = [
@@ -252,3 +253,81 @@ class CeilingSettings(RunSettings):
 
     def record(self) -> dict[str, Any]:
         return {"max_load": self.max_load, "seeds": list(self.seeds)}
+
+
+@dataclass(frozen=True)
+class DenseSettings(RunSettings):
+    """The capacity of 3-body networks: for every rule, size, cue corruption and seed, the
+    largest number of patterns stored at a_cos >= 0.95 (see
+    :func:`~infobook.experiments.dense.run_dense_capacity`); the infomorphic rule trained with
+    ``goal`` and ``training``. The edge is found to a relative tolerance ``rel_tol``."""
+
+    kind: ClassVar[str] = "dense"
+    seeds: tuple[int, ...] = tuple(range(5))
+    goal: Goal = field(default_factory=lambda: Goal.parse("redundancy"))
+    training: Training = field(default_factory=Training)
+    rel_tol: float = 0.02
+
+    def __post_init__(self) -> None:
+        _training(self.training)
+        object.__setattr__(self, "seeds", parse_seeds(self.seeds))
+        object.__setattr__(self, "goal", Goal.parse(self.goal))
+        tol = float(self.rel_tol)
+        if not (np.isfinite(tol) and 0 <= tol < 1):
+            raise ValueError(f"rel_tol must lie in [0, 1), got {self.rel_tol!r}")
+        object.__setattr__(self, "rel_tol", tol)
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "seeds": list(self.seeds),
+            "goal": self.goal.name,
+            "goal_vector": list(self.goal.weights),
+            **_training_record(self.training),
+            "rel_tol": self.rel_tol,
+        }
+
+
+@dataclass(frozen=True)
+class DigitsSettings(RunSettings):
+    """The networks of the digits task (see :func:`~infobook.experiments.digits.run_digits`):
+    sizes, seeds, the shared settings ``layer`` of every network (bins, modulation, steps),
+    the optimised trivariate goal (atom name -> weight, or None before the search), and the
+    fixed split of the data."""
+
+    kind: ClassVar[str] = "digits"
+    seeds: tuple[int, ...] = tuple(range(5))
+    sizes: tuple[int, ...] = (20, 50, 100)
+    layer: LayerSettings = field(default_factory=LayerSettings)
+    goal: Mapping[str, float] | None = None
+    test_fraction: float = 0.3
+    split_seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.layer, LayerSettings):
+            raise TypeError(f"layer must be a LayerSettings, got {type(self.layer).__name__}")
+        object.__setattr__(self, "seeds", parse_seeds(self.seeds))
+        sizes = tuple(_size("a hidden layer size", int(n), 1) for n in self.sizes)
+        if not sizes or len(set(sizes)) != len(sizes):
+            raise ValueError(f"sizes must be distinct positive integers, got {self.sizes!r}")
+        object.__setattr__(self, "sizes", sizes)
+        if self.goal is not None:
+            LayerSettings(goal=self.goal)  # validates the atom names
+            goal = {str(k): round(float(v), 6) for k, v in sorted(dict(self.goal).items())}
+            object.__setattr__(self, "goal", goal)
+        object.__setattr__(self, "test_fraction", float(self.test_fraction))
+        object.__setattr__(self, "split_seed", _size("split_seed", self.split_seed, 0))
+
+    def record(self) -> dict[str, Any]:
+        layer = {
+            f.name: (list(v) if isinstance(v := getattr(self.layer, f.name), tuple) else v)
+            for f in fields(LayerSettings)
+            if f.init and f.name not in ("variant", "n_hidden", "sources", "goal")
+        }
+        return {
+            "seeds": list(self.seeds),
+            "sizes": list(self.sizes),
+            **layer,
+            "goal": self.goal,
+            "test_fraction": self.test_fraction,
+            "split_seed": self.split_seed,
+        }
