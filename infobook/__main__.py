@@ -410,7 +410,7 @@ def _digits_command(args) -> int:
         networks.remove("trivariate_optimised")
         print("no --goal and no --optimise: the optimised network is left out")
     settings = DigitsSettings(parse_seeds_arg(args.seeds), tuple(args.sizes), layer, goal)
-    ds = run_digits(args.out, settings, networks)
+    ds = run_digits(args.out, settings, networks, backend=args.backend)
     for readout in ("infomorphic", "logistic"):
         table = digits_summary(ds, readout).map(lambda v: f"{100 * v[0]:.1f} +- {100 * v[1]:.1f}")
         print(f"test accuracy (%), {readout} readout (backprop: its own):")
@@ -636,7 +636,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--epochs", type=_int_at_least(1), default=400, help="steps of hidden layers")
     g.add_argument(
         "--bins",
-        type=lambda t: [int(x) for x in t.split(",")],
+        type=_int_list,
         default=[8, 10, 3],
         help="bins of F, C and L",
     )
@@ -652,9 +652,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="sqlite:///digits_goal.db",
         help="Optuna storage of the goal search (resumed when it exists)",
     )
-    g.add_argument("--seeds", type=_int_at_least(1), default=5, help="networks per size")
-    g.add_argument("--debug", action="store_true", help="show the traceback of an error")
-    g.add_argument("--backend", choices=BACKEND_CHOICES, default=None, help=argparse.SUPPRESS)
+    _common(g, 5)
     g.add_argument("--out", type=_results_path, required=True, help="results file (netCDF, .nc)")
 
     for name, text in [

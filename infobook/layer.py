@@ -261,15 +261,24 @@ class HiddenLayer:
     w_c: np.ndarray
     w_l: np.ndarray
 
-    def inputs(self, x: np.ndarray, onehot: np.ndarray | None, s: LayerSettings) -> dict:
+    def inputs(
+        self,
+        x: np.ndarray,
+        onehot: np.ndarray | None,
+        s: LayerSettings,
+        h1: np.ndarray | None = None,
+    ) -> dict:
         """Both passes for images ``x`` (B, 64) and one-hot labels (None: zeros, as at test):
-        the sources F, C, L, the activation, its derivatives and the outputs."""
+        the sources F, C, L, the activation, its derivatives and the outputs. ``h1``: the
+        first pass's outputs, if given (the lateral input is a previous output: the learning
+        rule treats it as fixed)."""
         f = x @ self.w_f + self.b_f
         c = np.zeros_like(f) if onehot is None or "C" not in s.sources else onehot @ self.w_c
         a_c = s.alpha_c if "C" in s.sources else 0.0
         a_l = s.alpha_l if "L" in s.sources else 0.0
         zero = np.zeros_like(f)
-        h1 = 2 * sigmoid(_gain(f, c, zero, a_c, 0.0)[0]) - 1  # first pass, no lateral input
+        if h1 is None:  # the first pass, without lateral input
+            h1 = 2 * sigmoid(_gain(f, c, zero, a_c, 0.0)[0]) - 1
         w_l = self.w_l * (1 - np.eye(self.w_l.shape[0]))
         ell = h1 @ w_l if "L" in s.sources else zero
         a, d_f, d_c, d_l = _gain(f, c, ell, a_c, a_l)

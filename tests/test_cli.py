@@ -9,7 +9,7 @@ import pytest
 
 from infobook.__main__ import build_parser, main
 
-SUBCOMMANDS = ("capacity", "baselines", "ceiling", "landscape", "optimise")
+SUBCOMMANDS = ("capacity", "baselines", "ceiling", "dense", "digits", "landscape", "optimise")
 
 
 def run_cli(capsys, *argv):
@@ -70,6 +70,13 @@ def test_help_of_the_module_lists_backend():
         (["ceiling", "--sizes", "1", "--out", "x.nc"], "sizes"),
         (["ceiling", "--sizes", "a,b", "--out", "x.nc"], "integers"),
         (["baselines", "--rules", "nonsense", "--out", "x.nc"], "unknown learning rule"),
+        (["dense", "--rules", "storkey", "--out", "x.nc"], "hebbian, infomorphic"),
+        (["dense", "--sizes", "2", "--out", "x.nc"], "sizes >= 3"),
+        (["dense", "--flips", "0.7", "--out", "x.nc"], "[0, 0.5)"),
+        (["digits", "--networks", "perceptron", "--out", "x.nc"], "unknown network"),
+        (["digits", "--goal", "[1, 2]", "--out", "x.nc"], "JSON object"),
+        (["digits", "--goal", '{"{4}": 1}', "--out", "x.nc"], "unknown three-source atoms"),
+        (["digits", "--bins", "8,10", "--out", "x.nc"], "three positive integers"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_status_2(capsys, tmp_path, monkeypatch, argv, says):

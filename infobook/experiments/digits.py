@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import Backend, get_backend
 from ..layer import LayerSettings, load_digits_task, train_network, validation_split
 from .settings import DigitsSettings
 from .store import RunStore, load_results
@@ -76,17 +77,20 @@ def run_digits(
     settings: DigitsSettings,
     networks: Sequence[str] = tuple(NETWORKS),
     *,
+    backend: str | Backend | None = None,
     progress: bool = True,
 ) -> Any:
     """Train every network of ``networks`` at every size and seed of ``settings`` on the
     digits task and record its test and training accuracy with each readout (backpropagation
     has one: it is stored under both names); saved after each network and resumed like every
-    run (:class:`~infobook.experiments.store.RunStore`)."""
+    run (:class:`~infobook.experiments.store.RunStore`). The networks are NumPy programs;
+    ``backend`` is accepted like everywhere and recorded in the provenance."""
     networks = [str(n) for n in networks]
     for name in networks:
         network_settings(name, settings, settings.sizes[0])  # every name checked up front
     store = RunStore(out, settings, _template(networks, list(settings.sizes), settings.seeds))
-    todo = store.begin(backend="NumPy (the digits networks run on the CPU)")
+    chosen = get_backend(backend, default="numpy")
+    todo = store.begin(backend=f"{chosen.reason}; the digits networks run on NumPy")
     ds = store.ds
     task = load_digits_task(settings.test_fraction, settings.split_seed)
     bar = store.progress("digits", progress)
@@ -174,8 +178,8 @@ def best_goal(study: Any) -> dict[str, float]:
 
 
 def summary(ds: Any, readout: str = "infomorphic") -> Any:
-    """Mean and standard deviation over seeds of the test accuracy with ``readout``, as a
-    pandas table (networks by sizes)."""
+    """Mean and (sample) standard deviation over seeds of the test accuracy with ``readout``,
+    as a pandas table of pairs (networks by sizes)."""
     import pandas as pd
 
     x = ds[f"test_{readout}"]
@@ -183,7 +187,7 @@ def summary(ds: Any, readout: str = "infomorphic") -> Any:
     for name in ds.network.values:
         rows[str(name)] = {
             int(n): (float(x.sel(network=name, n_hidden=n).mean()),
-                     float(x.sel(network=name, n_hidden=n).std()))
+                     float(x.sel(network=name, n_hidden=n).std(ddof=1)))
             for n in ds.n_hidden.values
         }  # fmt: skip
     return pd.DataFrame(rows).T
