@@ -10,8 +10,10 @@ Introduced in the chapter :ref:`ch-infomorphic`. The subpackage owns what every 
 
 and the runs built on them: capacity curves of one goal (:mod:`~infobook.experiments.capacity`),
 the baseline rules (:mod:`~infobook.experiments.baselines`), the exact fixed-point ceiling
-(:mod:`~infobook.experiments.ceiling`) and sweeps over goals with Optuna optimisation
-(:mod:`~infobook.experiments.sweeps`). ``python -m infobook`` is their command line.
+(:mod:`~infobook.experiments.ceiling`), sweeps over goals with Optuna optimisation
+(:mod:`~infobook.experiments.sweeps`), the capacity of 3-body networks
+(:mod:`~infobook.experiments.dense`) and the digits networks with their goal search
+(:mod:`~infobook.experiments.digits`). ``python -m infobook`` is their command line.
 """
 
 from .baselines import (

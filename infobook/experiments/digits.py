@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -191,8 +191,3 @@ def summary(ds: Any, readout: str = "infomorphic") -> Any:
             for n in ds.n_hidden.values
         }  # fmt: skip
     return pd.DataFrame(rows).T
-
-
-def goal_record(goal: Mapping[str, float] | None) -> dict[str, float] | None:
-    """A goal as stored in a settings record (rounded to 1e-6)."""
-    return None if goal is None else {k: round(float(v), 6) for k, v in sorted(goal.items())}
