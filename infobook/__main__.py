@@ -392,23 +392,36 @@ def _dense_command(args) -> int:
 
 
 def _digits_command(args) -> int:
-    from .experiments.digits import NETWORKS, best_goal, optimise_digits_goal, run_digits
+    from dataclasses import replace
+
+    from .experiments.digits import (
+        NETWORKS,
+        SEARCH_ATOMS,
+        best_goal,
+        check_networks,
+        optimise_digits_goal,
+        run_digits,
+    )
     from .experiments.digits import summary as digits_summary
     from .experiments.settings import DigitsSettings
     from .layer import LayerSettings
 
     layer = LayerSettings(epochs=args.epochs, bins=tuple(args.bins))
     goal = args.goal
-    networks = args.networks or list(NETWORKS)
+    networks = list(NETWORKS) if args.networks is None else args.networks
+    base = DigitsSettings(parse_seeds_arg(args.seeds), tuple(args.sizes), layer)
+    if args.optimise and goal is not None:
+        raise ValueError("give either --goal or --optimise (which finds the goal), not both")
+    if not args.optimise and goal is None and "trivariate_optimised" in networks:
+        networks.remove("trivariate_optimised")
+        print("no --goal and no --optimise: the optimised network is left out")
+    placeholder = dict.fromkeys(SEARCH_ATOMS[:1], 1.0) if args.optimise else goal
+    check_networks(networks, replace(base, goal=placeholder))  # before any training
     if args.optimise:
-        base = DigitsSettings(parse_seeds_arg(args.seeds), tuple(args.sizes), layer)
         study = optimise_digits_goal(args.optimise, base, storage=args.study)
         goal = best_goal(study)
         print(f"best goal after {len(study.trials)} trials (validation accuracy "
               f"{study.best_value:.3f}): {goal}")  # fmt: skip
-    elif goal is None and "trivariate_optimised" in networks:
-        networks.remove("trivariate_optimised")
-        print("no --goal and no --optimise: the optimised network is left out")
     settings = DigitsSettings(parse_seeds_arg(args.seeds), tuple(args.sizes), layer, goal)
     ds = run_digits(args.out, settings, networks, backend=args.backend)
     for readout in ("infomorphic", "logistic"):

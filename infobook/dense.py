@@ -17,7 +17,8 @@ The infomorphic neuron is the two-source neuron of :mod:`infobook.neuron` with t
 place of the pairwise one: its teaching input :math:`T_i = w_T \xi_i`, the same binning, goals
 and gradients (:func:`infobook.infomorphic.input_gradient`), only the last product with the
 states replaced by one with the pair features. The Hebbian 3-body memory is the cubic
-dense associative memory, :math:`W_{i, jk} = \sum_\mu \xi^\mu_i \xi^\mu_j \xi^\mu_k / N^2`.
+dense associative memory, :math:`W_{i, jk} = \sum_\mu \xi^\mu_i \xi^\mu_j \xi^\mu_k / N^2`
+summed over every ``j, k`` other than ``i`` (the ``j = k`` terms give its bias).
 """
 
 from __future__ import annotations
@@ -96,12 +97,17 @@ def _check_weights(weights: Any, bias: Any, n: int) -> None:
 
 
 def hebbian(patterns: Any) -> tuple[Any, Any]:
-    r"""The Hebbian 3-body memory: :math:`W_{i, jk} = \sum_\mu \xi^\mu_i \xi^\mu_j \xi^\mu_k
-    / N^2` (pairs holding ``i`` masked in the field), no bias."""
+    r"""The Hebbian 3-body memory, the cubic dense associative memory of Krotov and Hopfield
+    without the terms holding :math:`s_i`: the full sum :math:`R_i = \sum_{j, k \ne i}
+    W_{i, jk} s_j s_k` with :math:`W_{i, jk} = \sum_\mu \xi^\mu_i \xi^\mu_j \xi^\mu_k /
+    N^2`, that is pair weights :math:`2 W_{i, jk}` (``j < k``) and the bias of its ``j = k``
+    terms, :math:`b_i = (N - 1) \sum_\mu \xi^\mu_i / N^2` (computed in float64)."""
     xp = array_namespace(patterns)
     n = patterns.shape[-1]
-    w = xp.swapaxes(patterns, -1, -2) @ pair_features(patterns) / n**2
-    return w, xp.zeros(w.shape[:-1], dtype=w.dtype)
+    x = patterns.astype(xp.float64)
+    w = 2 * (xp.swapaxes(x, -1, -2) @ pair_features(x)) / n**2
+    b = (n - 1) * x.sum(axis=-2) / n**2
+    return w.astype(patterns.dtype), b.astype(patterns.dtype)
 
 
 def goal_and_gradient(
@@ -146,10 +152,11 @@ def train(
     training: Training | None = None,
     seed: int = 0,
 ) -> DenseResult:
-    """Train 3-body infomorphic networks on ``patterns`` (..., M, N) by full-batch Adam ascent
+    """Train one 3-body infomorphic network on ``patterns`` (M, N) by full-batch Adam ascent
     on the goal (the recipe of :class:`infobook.infomorphic.Training`: epochs, learning rate,
-    teaching weight, binning; initial weights of scale ``init_scale`` from ``seed``), each
-    network frozen at the first checkpoint where its clean recall is perfect."""
+    teaching weight, binning; initial weights of scale ``init_scale`` from
+    ``default_rng([seed, 3])``), stopped at the first checkpoint where its clean recall is
+    perfect."""
     training = Training() if training is None else training
     if training.optimizer != "adam" or training.learn_teach or training.cue_flips:
         raise ValueError("the 3-body neuron is trained with Adam, a frozen teaching weight and "
@@ -157,6 +164,11 @@ def train(
                          "defaults")  # fmt: skip
     goal = Goal.parse(goal)
     patterns = _check_patterns(patterns, training.dtype)
+    if patterns.ndim != 2:
+        raise ValueError(
+            f"the 3-body neuron trains one network at a time: patterns of shape (M, N), got "
+            f"{tuple(patterns.shape)}"
+        )
     xp = array_namespace(patterns)
     *batch, m, n = patterns.shape
     p = n * (n - 1) // 2

@@ -18,7 +18,7 @@ and outputs :math:`Y_i = \pm 1`, +1 with probability :math:`\theta_i = \sigma(A_
     \right],
 
 the activation of Kay and Phillips: the feed-forward input drives, context and lateral input
-only scale its gain (within :math:`1 \pm \alpha`), and with :math:`C = L = 0` the output
+only scale its gain (each within :math:`1 \pm \alpha`), and with :math:`C = L = 0` the output
 follows :math:`F` alone. The neuron's output to the readout and to its neighbours is the mean
 :math:`h = 2\theta - 1`. Each neuron's joint table of (F, C, L, Y) over the training images is
 binned as the Hopfield neuron's (equal bins between the smallest and largest value of each
@@ -131,8 +131,9 @@ class LayerSettings:
     bins : bins of F, C and L (C's and L's unused where the source is absent)
     readout_bins : bins of the readout neurons' F
     alpha_c, alpha_l : gain modulation by context and lateral input
-    epochs, lr : full-batch Adam steps and learning rate of the hidden layer (and of the
-        backpropagation network)
+    epochs, lr : full-batch Adam steps and learning rate of the hidden layer (the learning
+        rate also of the backpropagation network)
+    epochs_backprop : Adam steps of the backpropagation network
     epochs_readout, lr_readout, decay : the same for the readouts, and the softmax
         regression's weight decay
     init_scale : scale of the initial weights (per input, times 1/sqrt(fan-in))
@@ -142,13 +143,14 @@ class LayerSettings:
     n_hidden: int = 50
     sources: str = "FCL"
     goal: Mapping[str, float] | None = None
-    bins: tuple[int, int, int] = (8, 10, 8)
+    bins: tuple[int, int, int] = (8, 10, 3)
     readout_bins: int = 20
     alpha_c: float = 0.3
     alpha_l: float = 0.3
     epochs: int = 400
     lr: float = 0.01
     epochs_readout: int = 1000
+    epochs_backprop: int = 1000
     lr_readout: float = 0.05
     decay: float = 1e-3
     init_scale: float = 1.0
@@ -164,7 +166,7 @@ class LayerSettings:
             raise ValueError(
                 f"unknown sources {self.sources!r}; choose one of {', '.join(SOURCES)}"
             )
-        for name in ("n_hidden", "epochs", "readout_bins", "epochs_readout"):
+        for name in ("n_hidden", "epochs", "readout_bins", "epochs_readout", "epochs_backprop"):
             v = getattr(self, name)
             if isinstance(v, bool) or int(v) != v or v < 1:
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
@@ -482,7 +484,7 @@ def _backprop(
 ) -> TrainedNetwork:
     """The same architecture (64 -> n_hidden tanh -> 10) trained end to end by
     backpropagation of the softmax cross-entropy with weight decay ``s.decay``, full-batch
-    Adam (``s.epochs`` steps at ``s.lr``)."""
+    Adam (``s.epochs_backprop`` steps at ``s.lr``)."""
     k, d, n = task.n_classes, task.x_train.shape[1], s.n_hidden
     params = {
         "w1": _init(rng, d, (d, n), 1.0), "b1": np.zeros(n),
@@ -495,7 +497,7 @@ def _backprop(
         h = np.tanh(images @ params["w1"] + params["b1"])
         return h, h @ params["w2"] + params["b2"]
 
-    for _ in range(s.epochs):
+    for _ in range(s.epochs_backprop):
         h, z = forward(x)
         z = z - z.max(1, keepdims=True)
         p = np.exp(z) / np.exp(z).sum(1, keepdims=True)

@@ -71,6 +71,7 @@ def capacity_reference(name: str) -> float | str:
         f"no published capacity for {name!r}; known: {', '.join([*CAPACITY, *FAILS_TO_STORE])}"
     )
 
+
 #: Test error on MNIST of the networks of Schneider et al. (2025) [SCH25], *What should a
 #: neuron aim for? Designing local objective functions based on information theory* (ICLR
 #: 2025): 100 hidden neurons; trivariate infomorphic neurons with feed-forward, context (the

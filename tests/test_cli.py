@@ -77,6 +77,10 @@ def test_help_of_the_module_lists_backend():
         (["digits", "--goal", "[1, 2]", "--out", "x.nc"], "JSON object"),
         (["digits", "--goal", '{"{4}": 1}', "--out", "x.nc"], "unknown three-source atoms"),
         (["digits", "--bins", "8,10", "--out", "x.nc"], "three positive integers"),
+        (["digits", "--networks", "readout_only,readout_only", "--out", "x.nc"], "more than once"),
+        (["digits", "--optimise", "2", "--goal", '{"{1}{2}": 1}', "--out", "x.nc"], "not both"),
+        (["digits", "--networks", "trivariate_optimised", "--out", "x.nc"], "no networks"),
+        (["digits", "--optimise", "2", "--networks", "mlp", "--out", "x.nc"], "unknown network"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_status_2(capsys, tmp_path, monkeypatch, argv, says):

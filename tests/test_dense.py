@@ -56,7 +56,10 @@ def test_gradient_equals_central_differences():
         return float(v.sum())
 
     h = 1e-6
-    for i, p in [(0, 0), (2, 5), (6, 20), (3, 14)]:
+    mask = dense.pair_mask(n)
+    checked = [(0, 20), (2, 5), (6, 0), (3, 14)]
+    assert all(mask[i, p] == 1 for i, p in checked)  # pairs not holding the neuron
+    for i, p in checked:
         e = np.zeros_like(w)
         e[i, p] = h
         fd = (total(w + e, b) - total(w - e, b)) / (2 * h)
@@ -66,7 +69,6 @@ def test_gradient_equals_central_differences():
         e[i] = h
         fd = (total(w, b + e) - total(w, b - e)) / (2 * h)
         assert gb[i] == pytest.approx(fd, rel=1e-6, abs=1e-9)
-    mask = dense.pair_mask(n)
     assert np.all(gw[mask == 0] == 0)  # pairs holding the neuron get no gradient
 
 
@@ -75,6 +77,19 @@ def test_infomorphic_training_stores_far_beyond_two_body_capacity():
     res = dense.measure_load("infomorphic", n, m, 0, training=Training(epochs=2000))
     assert res["a_cos"][0] == 1.0 and res["stopped_at"] < 2000
     assert res["profile"]["red"].shape == ()  # the neuron mean of the atoms
+
+
+def test_hebbian_memory_is_the_cubic_sum_over_the_other_neurons():
+    n = 7
+    pats = random_patterns(9, n, 2, dtype=np.float64)
+    w, b = dense.hebbian(pats)
+    s = random_patterns(4, n, 5, dtype=np.float64)
+    full = np.zeros((4, n))
+    for i in range(n):
+        others = [j for j in range(n) if j != i]
+        a = s[:, others] @ pats[:, others].T  # (states, patterns): overlap without neuron i
+        full[:, i] = (a**2) @ pats[:, i] / n**2
+    np.testing.assert_allclose(dense.field(w, b, s), full, atol=1e-12)
 
 
 def test_hebbian_memory_recalls_a_light_load_and_fails_a_heavy_one():
@@ -136,3 +151,10 @@ def test_bad_input_is_refused_with_the_fix():
         dense.recall(np.zeros((5, 3)), np.zeros(5), np.ones((2, 5)))
     with pytest.raises(ValueError, match="Adam"):
         dense.train(random_patterns(4, 6, 0), training=Training(optimizer="sgd"))
+    with pytest.raises(ValueError, match="one network at a time"):
+        dense.train(np.stack([random_patterns(4, 6, 0)] * 2))
+    from infobook.experiments.settings import DenseSettings
+
+    for bad in (Training(cue_flips=0.1), Training(recall="stochastic"), Training(learn_teach=True)):
+        with pytest.raises(ValueError, match="defaults"):
+            DenseSettings(training=bad)

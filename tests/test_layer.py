@@ -78,9 +78,8 @@ def test_hidden_gradient_equals_central_differences(task, sources):
     )
     for name in names:
         w0 = getattr(layer, name)
-        for idx in [(0,) * w0.ndim, tuple(d - 1 for d in w0.shape)]:
-            if name == "w_l" and idx[0] == idx[-1]:
-                idx = (0, 1)
+        corners = [(0,) * w0.ndim, tuple(d - 1 for d in w0.shape)]
+        for idx in [(0, 1), (4, 3)] if name == "w_l" else corners:
             plus, minus = w0.copy(), w0.copy()
             plus[idx] += h
             minus[idx] -= h
@@ -185,3 +184,26 @@ def test_readout_gradient_equals_central_differences(task):
     db[4] = e
     fd = (total(ro.w, ro.b + db) - total(ro.w, ro.b - db)) / (2 * e)
     assert grads["b"][4] == pytest.approx(fd, rel=1e-5, abs=1e-9)
+
+
+def test_goal_search_resumes_without_repeating_and_refuses_other_settings(tmp_path):
+    from infobook.experiments.digits import best_goal, optimise_digits_goal
+    from infobook.experiments.settings import DigitsSettings
+
+    base = L.LayerSettings(epochs=2, epochs_readout=5, bins=(3, 10, 2))
+    settings = DigitsSettings(layer=base)
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    kw = dict(storage=storage, n_hidden=4, atoms=("{1}{2}", "{1}"), progress=False)
+    first = optimise_digits_goal(2, settings, **kw)
+    again = optimise_digits_goal(4, settings, **kw)
+    params = [tuple(t.params.values()) for t in again.trials]
+    assert len(params) == 4 and len(set(params)) == 4  # the resumed trials are new draws
+    assert set(best_goal(again)) == {"{1}{2}", "{1}"} and first.study_name == again.study_name
+    other = DigitsSettings(sizes=(7,), seeds=(3,), layer=base)  # the table's grid: no matter
+    assert len(optimise_digits_goal(4, other, **kw).trials) == 4
+    with pytest.raises(ValueError, match="'epochs' is 2 in the study but 3"):
+        optimise_digits_goal(
+            5,
+            DigitsSettings(layer=L.LayerSettings(epochs=3, bins=(3, 10, 2), epochs_readout=5)),
+            **kw,
+        )

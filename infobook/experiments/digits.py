@@ -21,13 +21,13 @@ import numpy as np
 
 from ..backend import Backend, get_backend
 from ..layer import LayerSettings, load_digits_task, train_network, validation_split
-from .settings import DigitsSettings
+from .settings import DigitsSettings, record_difference
 from .store import RunStore, load_results
 
 #: The networks of the chapter, by name: what :class:`infobook.layer.LayerSettings` they take
 #: besides the shared settings (the optimised goal is filled in from the run's settings).
 NETWORKS: dict[str, dict[str, Any]] = {
-    "backprop": {"variant": "backprop", "epochs": 1000},
+    "backprop": {"variant": "backprop"},
     "readout_only": {"variant": "readout_only"},
     "random_projection": {"variant": "random_projection"},
     "lateral_only": {"variant": "infomorphic", "sources": "FL"},
@@ -51,6 +51,20 @@ def network_settings(name: str, settings: DigitsSettings, n_hidden: int) -> Laye
                              "(--optimise) or give --goal")  # fmt: skip
         extra["goal"] = dict(settings.goal)
     return replace(settings.layer, n_hidden=int(n_hidden), **extra)
+
+
+def check_networks(networks: Sequence[str], settings: DigitsSettings) -> list[str]:
+    """The names of ``networks``, refused (before any work) when one is unknown, repeated, or
+    needs a goal that ``settings`` does not have, or when there are none."""
+    names = [str(n) for n in networks]
+    if not names:
+        raise ValueError(f"no networks to train; choose from {', '.join(NETWORKS)}")
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"networks named more than once: {', '.join(repeated)}")
+    for name in names:
+        network_settings(name, settings, settings.sizes[0])
+    return names
 
 
 def _template(networks: list[str], sizes: list[int], seeds: Sequence[int]) -> Any:
@@ -85,9 +99,7 @@ def run_digits(
     has one: it is stored under both names); saved after each network and resumed like every
     run (:class:`~infobook.experiments.store.RunStore`). The networks are NumPy programs;
     ``backend`` is accepted like everywhere and recorded in the provenance."""
-    networks = [str(n) for n in networks]
-    for name in networks:
-        network_settings(name, settings, settings.sizes[0])  # every name checked up front
+    networks = check_networks(networks, settings)
     store = RunStore(out, settings, _template(networks, list(settings.sizes), settings.seeds))
     chosen = get_backend(backend, default="numpy")
     todo = store.begin(backend=f"{chosen.reason}; the digits networks run on NumPy")
@@ -136,15 +148,16 @@ def optimise_digits_goal(
         raise ValueError(f"the number of trials must be an integer >= 1, got {n_trials!r}")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(
-        study_name=study_name, storage=storage, direction="maximize", load_if_exists=True,
-        sampler=optuna.samplers.TPESampler(seed=int(seed)),
-    )  # fmt: skip
-    record = json.dumps({**settings.record(), "goal": None, "n_hidden": int(n_hidden),
-                         "atoms": list(atoms)}, sort_keys=True)  # fmt: skip
+        study_name=study_name, storage=storage, direction="maximize", load_if_exists=True
+    )
+    # a resumed study continues the sampler's stream instead of repeating its first draws
+    study.sampler = optuna.samplers.TPESampler(seed=int(seed) * 1_000_003 + len(study.trials))
+    record = search_record(settings, n_hidden, atoms)
     stored = study.user_attrs.get("settings", record)
     if stored != record:
-        raise ValueError(f"study {study_name!r} in {storage} was run with other settings; "
-                         "choose another study name or storage")  # fmt: skip
+        diff = record_difference(stored, record, "in the study but", "in this search")
+        raise ValueError(f"study {study_name!r} in {storage} was run with other settings: "
+                         f"{diff}; choose another study name or storage")  # fmt: skip
     study.set_user_attr("settings", record)
     for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
         study.tell(t.number, state=optuna.trial.TrialState.FAIL)
@@ -170,6 +183,15 @@ def optimise_digits_goal(
         bar.set_postfix(best=f"{study.best_value:.3f}")
     bar.close()
     return study
+
+
+def search_record(settings: DigitsSettings, n_hidden: int, atoms: Sequence[str]) -> str:
+    """The settings of a goal search, as stored in its study (JSON): what its trainings use,
+    without the sizes and seeds of the table run."""
+    record = settings.record()
+    for unused in ("sizes", "seeds", "goal"):
+        record.pop(unused)
+    return json.dumps({**record, "n_hidden": int(n_hidden), "atoms": list(atoms)}, sort_keys=True)
 
 
 def best_goal(study: Any) -> dict[str, float]:

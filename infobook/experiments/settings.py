@@ -269,7 +269,13 @@ class DenseSettings(RunSettings):
     rel_tol: float = 0.02
 
     def __post_init__(self) -> None:
-        _training(self.training)
+        t = _training(self.training)
+        if t.optimizer != "adam" or t.learn_teach or t.cue_flips or t.recall != "deterministic":
+            raise ValueError(
+                "the 3-body neuron is trained with Adam, a frozen teaching weight and clean "
+                "patterns, and recalled deterministically; leave optimizer, learn_teach, "
+                "cue_flips and recall at their defaults"
+            )
         object.__setattr__(self, "seeds", parse_seeds(self.seeds))
         object.__setattr__(self, "goal", Goal.parse(self.goal))
         tol = float(self.rel_tol)
@@ -314,7 +320,10 @@ class DigitsSettings(RunSettings):
             LayerSettings(goal=self.goal)  # validates the atom names
             goal = {str(k): round(float(v), 6) for k, v in sorted(dict(self.goal).items())}
             object.__setattr__(self, "goal", goal)
-        object.__setattr__(self, "test_fraction", float(self.test_fraction))
+        fraction = float(self.test_fraction)
+        if not 0 < fraction < 1:
+            raise ValueError(f"test_fraction must lie in (0, 1), got {self.test_fraction!r}")
+        object.__setattr__(self, "test_fraction", fraction)
         object.__setattr__(self, "split_seed", _size("split_seed", self.split_seed, 0))
 
     def record(self) -> dict[str, Any]:

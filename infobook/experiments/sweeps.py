@@ -390,6 +390,9 @@ def optimise_goal(
         direction="maximize",
         load_if_exists=True,
     )
+    if study.trials:  # a resumed study continues the sampler's stream, not its first draws
+        seed = int(seed) * 1_000_003 + len(study.trials)
+        study.sampler = samplers[sampler]()
     spec = replace(spec, refine=True)
     settings = spec.to_json()
     stored = study.user_attrs.get("settings", settings)
