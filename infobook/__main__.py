@@ -616,7 +616,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--rules",
         type=lambda t: [r for r in t.split(",") if r],
         default=["hebbian", "infomorphic"],
-        help="comma list of hebbian, infomorphic",
+        help="comma list of hebbian, hebbian_no_bias, infomorphic",
     )
     d.add_argument("--sizes", type=_int_list, default=[30, 40], help="comma list of sizes N")
     d.add_argument(

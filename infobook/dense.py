@@ -38,7 +38,7 @@ from .pid import Goal, sxpid
 from .rules import cover_separable_probability
 
 #: The rules of a 3-body network that :func:`measure_load` knows.
-DENSE_RULES = ("hebbian", "infomorphic")
+DENSE_RULES = ("hebbian", "hebbian_no_bias", "infomorphic")
 
 
 def pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -96,17 +96,19 @@ def _check_weights(weights: Any, bias: Any, n: int) -> None:
         )
 
 
-def hebbian(patterns: Any) -> tuple[Any, Any]:
+def hebbian(patterns: Any, *, bias: bool = True) -> tuple[Any, Any]:
     r"""The Hebbian 3-body memory, the cubic dense associative memory of Krotov and Hopfield
     without the terms holding :math:`s_i`: the full sum :math:`R_i = \sum_{j, k \ne i}
     W_{i, jk} s_j s_k` with :math:`W_{i, jk} = \sum_\mu \xi^\mu_i \xi^\mu_j \xi^\mu_k /
     N^2`, that is pair weights :math:`2 W_{i, jk}` (``j < k``) and the bias of its ``j = k``
-    terms, :math:`b_i = (N - 1) \sum_\mu \xi^\mu_i / N^2` (computed in float64)."""
+    terms, :math:`b_i = (N - 1) \sum_\mu \xi^\mu_i / N^2` (computed in float64). With
+    ``bias=False`` the bias is left out: it carries no pattern's signal, only the noise
+    :math:`\sum_\mu \xi^\mu_i`."""
     xp = array_namespace(patterns)
     n = patterns.shape[-1]
     x = patterns.astype(xp.float64)
     w = 2 * (xp.swapaxes(x, -1, -2) @ pair_features(x)) / n**2
-    b = (n - 1) * x.sum(axis=-2) / n**2
+    b = (n - 1) * x.sum(axis=-2) / n**2 if bias else xp.zeros_like(w[..., 0])
     return w.astype(patterns.dtype), b.astype(patterns.dtype)
 
 
@@ -220,8 +222,8 @@ def measure_load(
     training = Training() if training is None else training
     pats = random_patterns(int(n_patterns), int(n_neurons), int(seed), dtype=training.dtype)
     out: dict[str, Any] = {}
-    if rule == "hebbian":
-        w, b = hebbian(pats)
+    if rule in ("hebbian", "hebbian_no_bias"):
+        w, b = hebbian(pats, bias=rule == "hebbian")
     else:
         res = train(pats, goal, training=training, seed=seed)
         w, b = res.weights, res.bias

@@ -70,7 +70,7 @@ def test_help_of_the_module_lists_backend():
         (["ceiling", "--sizes", "1", "--out", "x.nc"], "sizes"),
         (["ceiling", "--sizes", "a,b", "--out", "x.nc"], "integers"),
         (["baselines", "--rules", "nonsense", "--out", "x.nc"], "unknown learning rule"),
-        (["dense", "--rules", "storkey", "--out", "x.nc"], "hebbian, infomorphic"),
+        (["dense", "--rules", "storkey", "--out", "x.nc"], "hebbian, hebbian_no_bias, infomorphic"),
         (["dense", "--sizes", "2", "--out", "x.nc"], "sizes >= 3"),
         (["dense", "--flips", "0.7", "--out", "x.nc"], "[0, 0.5)"),
         (["digits", "--networks", "perceptron", "--out", "x.nc"], "unknown network"),

@@ -90,6 +90,9 @@ def test_hebbian_memory_is_the_cubic_sum_over_the_other_neurons():
         a = s[:, others] @ pats[:, others].T  # (states, patterns): overlap without neuron i
         full[:, i] = (a**2) @ pats[:, i] / n**2
     np.testing.assert_allclose(dense.field(w, b, s), full, atol=1e-12)
+    w0, b0 = dense.hebbian(pats, bias=False)
+    np.testing.assert_array_equal(w0, w)
+    assert np.all(b0 == 0) and np.all(b == (n - 1) * pats.sum(0) / n**2)
 
 
 def test_hebbian_memory_recalls_a_light_load_and_fails_a_heavy_one():
