@@ -27,12 +27,15 @@ source over the batch; only :math:`\theta` is differentiated), decomposed by
 (sources 1 = F, 2 = C, 3 = L). The bivariate variants drop the lateral (``sources="FC"``) or
 the context input (``"FL"``) and use the two-source decomposition (source 1 = F).
 
-The readout has one infomorphic neuron per class with the hidden outputs as F and its own
-label bit (+-1) as context, the same activation, and the two-source goal of redundancy: it
-learns to carry what the hidden layer and its label share. PID cannot see a sign, so after
-training a readout neuron whose F is anti-correlated with its label bit on the training set is
-flipped; the predicted class is the largest F. Each layer learns from its own goal only, on
-inputs held fixed (no gradient crosses a layer).
+The readout has one infomorphic neuron per class, the two-source neuron of the Hopfield
+chapters: its label bit :math:`T = \pm 1` is the teaching input, added with the teaching weight
+:math:`w_T` (2.3, as published), the hidden outputs make its second input
+:math:`F = v \cdot h + b`, it outputs +1 with probability :math:`\sigma(w_T T + F)` and
+maximises the redundancy of T and F; at test T = 0 and the largest F wins. (A readout whose
+label only modulates the gain, like the hidden neurons' context, can learn the inverse of its
+label, since PID cannot see a sign; the additive teaching input removes that ambiguity. A
+neuron anti-correlated with its label on the training set would still be flipped.) Each layer
+learns from its own goal only, on inputs held fixed (no gradient crosses a layer).
 
 The references of the chapter are trained here too: the same architecture by
 backpropagation (softmax cross-entropy), the infomorphic readout on the pixels themselves (no
@@ -48,7 +51,7 @@ import numpy as np
 
 from . import atoms as vocabulary
 from .infomorphic import Adam
-from .neuron import sigmoid
+from .neuron import W_TEACH, sigmoid
 from .pid import goal3_weights, goal_vector, pid3_goal_gradient, pid_goal_gradient, sxpid, sxpid3
 
 #: Which inputs the hidden neurons have: all three, or context only, or lateral only.
@@ -130,6 +133,7 @@ class LayerSettings:
         (:data:`HEURISTIC_GOAL`) or :data:`BIVARIATE_GOALS`
     bins : bins of F, C and L (C's and L's unused where the source is absent)
     readout_bins : bins of the readout neurons' F
+    readout_teach : the readout neurons' teaching weight
     alpha_c, alpha_l : gain modulation by context and lateral input
     epochs, lr : full-batch Adam steps and learning rate of the hidden layer (the learning
         rate also of the backpropagation network)
@@ -145,6 +149,7 @@ class LayerSettings:
     goal: Mapping[str, float] | None = None
     bins: tuple[int, int, int] = (8, 10, 3)
     readout_bins: int = 20
+    readout_teach: float = W_TEACH
     alpha_c: float = 0.3
     alpha_l: float = 0.3
     epochs: int = 400
@@ -175,7 +180,15 @@ class LayerSettings:
         if len(bins) != 3 or min(bins) < 1:
             raise ValueError(f"bins are three positive integers (F, C, L), got {self.bins!r}")
         put(self, "bins", bins)
-        for name in ("alpha_c", "alpha_l", "lr", "init_scale", "lr_readout", "decay"):
+        for name in (
+            "alpha_c",
+            "alpha_l",
+            "lr",
+            "init_scale",
+            "lr_readout",
+            "decay",
+            "readout_teach",
+        ):
             v = float(getattr(self, name))
             if not np.isfinite(v) or v < 0:
                 raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
@@ -339,12 +352,11 @@ class Readout:
 def readout_step(
     ro: Readout, h: np.ndarray, y: np.ndarray, s: LayerSettings
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """The readout neurons' goals (redundancy of F and the label bit) and gradients."""
+    """The readout neurons' goals (redundancy of the label bit and F) and gradients."""
     k = ro.w.shape[1]
     f = ro.field(h)
     c = np.where(y[:, None] == np.arange(k)[None], 1.0, -1.0)
-    a, d_f, _, _ = _gain(f, c, np.zeros_like(f), s.alpha_c, 0.0)
-    theta = sigmoid(a)
+    theta = sigmoid(s.readout_teach * c + f)
     nf = s.readout_bins
     cell = _bin(f, nf) * 2 + (c > 0)
     flat = cell + (np.arange(k) * nf * 2)[None]
@@ -355,7 +367,7 @@ def readout_step(
     value, g = pid_goal_gradient(pmf, "redundancy", validate=False)
     diff = (g[..., 1] - g[..., 0]).reshape(k, -1)
     d_theta = np.take_along_axis(diff, cell.T, axis=1).T / h.shape[0]
-    d_f = d_theta * theta * (1 - theta) * d_f
+    d_f = d_theta * theta * (1 - theta)
     return value, {"w": h.T @ d_f, "b": d_f.sum(0)}
 
 

@@ -166,7 +166,7 @@ def test_readout_gradient_equals_central_differences(task):
 
     def total(w, b):
         f = h @ w + b
-        theta = L.sigmoid(L._gain(f, c, np.zeros_like(f), s.alpha_c, 0.0)[0])
+        theta = L.sigmoid(s.readout_teach * c + f)
         flat = cell + (np.arange(10) * 12)[None]
         up = np.bincount(flat.ravel(), theta.ravel(), 120)
         down = np.bincount(flat.ravel(), (1 - theta).ravel(), 120)
@@ -193,14 +193,17 @@ def test_goal_search_resumes_without_repeating_and_refuses_other_settings(tmp_pa
     base = L.LayerSettings(epochs=2, epochs_readout=5, bins=(3, 10, 2))
     settings = DigitsSettings(layer=base)
     storage = f"sqlite:///{tmp_path / 'study.db'}"
-    kw = dict(storage=storage, n_hidden=4, atoms=("{1}{2}", "{1}"), progress=False)
-    first = optimise_digits_goal(2, settings, **kw)
-    again = optimise_digits_goal(4, settings, **kw)
+    atoms = ("{1}{2}", "{1}{2}{3}")
+    kw = dict(storage=storage, n_hidden=4, atoms=atoms, network_seeds=(0,), progress=False)
+    first = optimise_digits_goal(3, settings, **kw)
+    starts = [t.params for t in first.trials[:2]]
+    assert starts == [{"{1}{2}": 1.0, "{1}{2}{3}": 0.0}, {"{1}{2}": 1.0, "{1}{2}{3}": 1.0}]
+    again = optimise_digits_goal(5, settings, **kw)
     params = [tuple(t.params.values()) for t in again.trials]
-    assert len(params) == 4 and len(set(params)) == 4  # the resumed trials are new draws
-    assert set(best_goal(again)) == {"{1}{2}", "{1}"} and first.study_name == again.study_name
+    assert len(params) == 5 and len(set(params)) == 5  # the resumed trials are new draws
+    assert set(best_goal(again)) == set(atoms) and first.study_name == again.study_name
     other = DigitsSettings(sizes=(7,), seeds=(3,), layer=base)  # the table's grid: no matter
-    assert len(optimise_digits_goal(4, other, **kw).trials) == 4
+    assert len(optimise_digits_goal(5, other, **kw).trials) == 5
     with pytest.raises(ValueError, match="'epochs' is 2 in the study but 3"):
         optimise_digits_goal(
             5,
