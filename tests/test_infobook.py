@@ -18,6 +18,7 @@ LAYERS = [
     {"rules", "fused"},
     {"hopfield"},
     {"infomorphic", "hebbian"},
+    {"dense", "layer"},
     {"experiments"},
     {"__main__", "book"},
 ]
