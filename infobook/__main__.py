@@ -207,8 +207,11 @@ def _client(address: str | None):
     return Client(address), None
 
 
-def _estimate(network_steps: float, binning: str = "fixed") -> str:
-    hours = network_steps * MS_PER_NETWORK_STEP[binning] / 1000 / 3600
+def _estimate(network_steps: float, binning: str = "fixed", n_neurons: int = 100) -> str:
+    """The cost of a run, from the measured cost of a step at N = 100, M = 160, scaled by
+    N^2 (a step's work grows as N M, and the loads as M ~ N)."""
+    scale = (n_neurons / 100) ** 2
+    hours = network_steps * MS_PER_NETWORK_STEP[binning] * scale / 1000 / 3600
     when = f"{hours:.1f} h" if hours >= 1 else f"{hours * 60:.0f} min"
     return f"at most {network_steps:,.0f} network-steps, up to about {when} on one core"
 
@@ -255,7 +258,7 @@ def _sweep_command(args) -> int:
             if args.search == "bisect":
                 loads = int(np.ceil(np.log2(loads))) + 2
             steps = len(goals) * args.seeds * loads * args.epochs
-            cost = _estimate(steps, args.binning)
+            cost = _estimate(steps, args.binning, args.neurons)
             print(f"landscape of {len(goals)} goals x {args.seeds} seeds: {cost}")
             ds = sweeps.run_sweep(args.out, goals, spec, client=client, backend=args.backend)
             med = sweeps.sweep_median(ds)
@@ -302,7 +305,7 @@ def _capacity_command(args) -> int:
     loads = len(alphas) if args.search == "scan" else int(np.ceil(np.log2(len(alphas)))) + 2
     steps = loads * args.seeds * args.epochs
     print(f"capacity of {settings.goal.label}: {loads} loads x {args.seeds} networks, "
-          f"{_estimate(steps, args.binning)} (early stops make it less)")  # fmt: skip
+          f"{_estimate(steps, args.binning, args.neurons)} (early stops make it less)")  # fmt: skip
     ds = run_capacity(args.out, alphas=alphas, settings=settings, backend=args.backend)
     ac = capacity_from_scan(ds) if args.search == "scan" else capacity_from_bisection(ds)
     print(
