@@ -17,8 +17,10 @@ and outputs :math:`Y_i = \pm 1`, +1 with probability :math:`\theta_i = \sigma(A_
     A = F \left[(1 - \alpha_C - \alpha_L) + 2\alpha_C\,\sigma(2FC) + 2\alpha_L\,\sigma(2FL)
     \right],
 
-the activation of Kay and Phillips: the feed-forward input drives, context and lateral input
-only scale its gain (each within :math:`1 \pm \alpha`), and with :math:`C = L = 0` the output
+a bounded form of the context-modulated activation of Kay and Phillips (1997), equal to
+:math:`F [1 + \alpha_C \tanh(FC) + \alpha_L \tanh(FL)]`: the feed-forward input drives,
+context and lateral input only scale its gain (each within :math:`1 \pm \alpha`, never
+flipping its sign), and with :math:`C = L = 0` the output
 follows :math:`F` alone. The neuron's output to the readout and to its neighbours is the mean
 :math:`h = 2\theta - 1`. Each neuron's joint table of (F, C, L, Y) over the training images is
 binned as the Hopfield neuron's (equal bins between the smallest and largest value of each
@@ -33,13 +35,14 @@ chapters: its label bit :math:`T = \pm 1` is the teaching input, added with the 
 :math:`F = v \cdot h + b`, it outputs +1 with probability :math:`\sigma(w_T T + F)` and
 maximises the redundancy of T and F; at test T = 0 and the largest F wins. (A readout whose
 label only modulates the gain, like the hidden neurons' context, can learn the inverse of its
-label, since PID cannot see a sign; the additive teaching input removes that ambiguity. A
-neuron anti-correlated with its label on the training set would still be flipped.) Each layer
+label, since PID cannot see a sign; the additive teaching input makes that unlikely, and a
+readout neuron still anti-correlated with its label on the training set is flipped.) Each layer
 learns from its own goal only, on inputs held fixed (no gradient crosses a layer).
 
-The references of the chapter are trained here too: the same architecture by
-backpropagation (softmax cross-entropy), the infomorphic readout on the pixels themselves (no
-hidden layer) and on a fixed random projection.
+The references of the chapter are trained here too: a network of the same size trained end to
+end by backpropagation (softmax cross-entropy; no context or lateral weights), and the
+infomorphic readout on the pixels themselves (no hidden layer) and on a fixed random
+projection.
 """
 
 from __future__ import annotations
