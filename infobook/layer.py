@@ -360,14 +360,9 @@ def readout_step(
     f = ro.field(h)
     c = np.where(y[:, None] == np.arange(k)[None], 1.0, -1.0)
     theta = sigmoid(s.readout_teach * c + f)
-    nf = s.readout_bins
-    cell = _bin(f, nf) * 2 + (c > 0)
-    flat = cell + (np.arange(k) * nf * 2)[None]
-    size = k * nf * 2
-    up = np.bincount(flat.ravel(), theta.ravel(), size)
-    down = np.bincount(flat.ravel(), (1 - theta).ravel(), size)
-    pmf = np.stack([down, up], -1).reshape(k, nf, 2, 2) / h.shape[0]
-    value, g = pid_goal_gradient(pmf, "redundancy", validate=False)
+    # the hidden layer's table with two bins for the label bit and no third source
+    pmf, cell = joint_table(f, c, np.zeros_like(f), theta, (s.readout_bins, 2, 1))
+    value, g = pid_goal_gradient(pmf[..., 0, :], "redundancy", validate=False)
     diff = (g[..., 1] - g[..., 0]).reshape(k, -1)
     d_theta = np.take_along_axis(diff, cell.T, axis=1).T / h.shape[0]
     d_f = d_theta * theta * (1 - theta)
