@@ -4,6 +4,7 @@
     python benchmarks/bench_infomorphic.py --scaling  # and cost and memory against N and M
     python benchmarks/bench_infomorphic.py --curve  # and time a whole G = red capacity curve
                                                     # (41 loads x 20 seeds x <= 5000 steps)
+    python benchmarks/bench_infomorphic.py --train  # only train() itself against the peer
 
 Run it with OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 for the one-core comparison (the peer uses
 as many threads as OMP_NUM_THREADS, default 1). One network-step is one full-batch evaluation of
@@ -107,6 +108,52 @@ def scaling(repeats: int) -> None:
         print(f"{n:>5} {m:>5} {1e3 / rate:>12.2f} {peak / 2**20:>9.1f} {est / 2**20:>13.1f}")
 
 
+def train_ms(batch: int, n: int, m: int, steps: int, seed: int, kernel: str) -> float:
+    """Milliseconds per network-step of ``infomorphic.train`` itself: the whole loop (goal and
+    gradient, Adam, the recall at its two checkpoints, steps 1 and ``steps``), no early stop."""
+    pats = hf.random_patterns(m, n, 0, batch=(batch,), dtype=np.float32)
+    training = im.Training(epochs=steps, n_checkpoints=2, early_stop=False, kernel=kernel)
+    t0 = time.perf_counter()
+    im.train(pats, "redundancy", training=training, seed=seed)
+    return 1e3 * (time.perf_counter() - t0) / (steps * batch)
+
+
+def peer_train_ms(batch: int, n: int, m: int, steps: int, seed: int) -> float | None:
+    """The peer's loop of ``steps`` autograd Adam steps (no recall), ms per network-step."""
+    rates = peer_steps_per_second(batch, n, m, steps, [seed], np.float32)
+    return None if rates is None else 1e3 / rates[0]
+
+
+def train_loop(n: int, m: int, steps: int, repeats: int, batches: tuple[int, ...]) -> None:
+    """The training loop as users see it, ``train()``, against the peer, repeats interleaved."""
+    print()
+    print(f"train(): N = {n}, M = {m}, float32, {steps} steps, 2 checkpoints, no early stop, "
+          f"{repeats} interleaved repeats")  # fmt: skip
+    print(f"{'case':<40} {'median':>8} {'min':>7} {'max':>7}  ms/network-step")
+    for batch in batches:
+        cases = {
+            "train(), default kernel (fused)": lambda s, b=batch: train_ms(
+                b, n, m, steps, s, "auto"
+            ),
+            "train(), array program": lambda s, b=batch: train_ms(b, n, m, steps, s, "array"),
+            "peer/PyTorch step loop": lambda s, b=batch: peer_train_ms(b, n, m, steps, s),
+        }
+        times: dict[str, list[float]] = {k: [] for k in cases}
+        for r in range(repeats + 1):  # round 0 is a warm-up
+            for who, fn in cases.items():
+                got = fn(r + 1)
+                if r and got is not None:
+                    times[who].append(got)
+        for who, ts in times.items():
+            if ts:
+                med = statistics.median(ts)
+                print(f"{who + f', batch {batch}':<40} {med:>8.3f} {min(ts):>7.3f} {max(ts):>7.3f}")
+        ours = statistics.median(times["train(), default kernel (fused)"])
+        peer = times["peer/PyTorch step loop"]
+        if peer:
+            print(f"ratio peer/train(), batch {batch}: {statistics.median(peer) / ours:.2f}x")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--neurons", type=int, default=100)
@@ -118,11 +165,18 @@ def main() -> None:
     )
     ap.add_argument("--curve", action="store_true", help="time a whole G = red capacity curve")
     ap.add_argument("--scaling", action="store_true", help="cost and memory against N and M")
+    ap.add_argument(
+        "--train", action="store_true",
+        help="only the training loop train() against the peer (batches 6 and 20, 300 steps)",
+    )  # fmt: skip
     args = ap.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, numpy {np.__version__}")
     print(f"N = {args.neurons}, M = {args.patterns}, {args.steps} steps x {args.repeats} repeats")
     print(f"allocator: {tune_allocator()}")
+    if args.train:
+        train_loop(args.neurons, args.patterns, 300, args.repeats, (6, 20))
+        return
     print(f"{'case':<36} {'net-steps/s':>11} {'min':>8} {'max':>8} {'ms/net-step':>12}")
     medians = {}
     for dtype in (np.float32, np.float64):

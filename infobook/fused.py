@@ -829,6 +829,121 @@ def _scratch(neurons: int, m: int, nt: int, nr: int) -> tuple[np.ndarray, ...]:
     return _SCRATCH.arrays
 
 
+class Step:
+    """The fused goal and gradient of a fixed stack of networks' patterns, for many weights.
+
+    What does not change between the steps of a training run is made once here: the
+    neuron-major patterns and teaching input, the scratch arrays of the two compiled passes and
+    the output buffers. ``step(weights)`` returns ``(goal, gradient)`` for weights (size, N, N)
+    of the patterns' dtype; the arrays returned are this object's buffers, overwritten by the
+    next call. ``ids`` restricts a call to some networks (the others' rows are left as they
+    were); ``cues`` (size, M, N) gives the states the recurrent input is computed from.
+    Fixed and adaptive binning (soft binning has its own kernels, see
+    :func:`goal_and_gradient`).
+    """
+
+    def __init__(self, patterns: np.ndarray, goal: Goal, model: NeuronModel) -> None:
+        if model.binning == "soft":
+            raise ValueError("Step covers fixed and adaptive binning; soft binning is "
+                             "computed by goal_and_gradient")  # fmt: skip
+        size, m, n = patterns.shape
+        dtype = patterns.dtype
+        self.pats = np.ascontiguousarray(patterns)
+        self.pat_t = np.ascontiguousarray(np.swapaxes(self.pats, -1, -2))  # (size, N, M)
+        self.teach_t = (model.w_teach * self.pat_t).astype(dtype)
+        self.model, self.dtype = model, dtype
+        self.coef = np.array(goal.node_weights())
+        self.nt, self.nr = int(model.bins_t), int(model.bins_r)
+        lo, hi = (float(v) for v in model.value_range)
+        t = dtype.type
+        if model.binning == "adaptive":
+            # right-closed bins of x / max|x| on [-1, 1] are the right-open bins of
+            # -x / max|x| in reverse order, and the PID does not depend on the order of bins
+            w_bin, lo, hi = -float(np.sign(model.w_teach)), -1.0, 1.0
+        else:
+            w_bin = model.w_teach
+        self.bin_args = (t(w_bin), t(lo), t(self.nt / (hi - lo)), t(self.nr / (hi - lo)))
+        # a few networks at a time: their (N, M) arrays stay in the CPU's cache between passes
+        self.chunk = max(1, CHUNK_ELEMENTS // (n * m))
+        self.scratch = _scratch(self.chunk * n, m, self.nt, self.nr)
+        c = min(self.chunk, size)
+        self.rec = np.empty((c, n, m), dtype=dtype)
+        self.x = np.empty((c, n, m), dtype=dtype)
+        self.theta = np.empty((c, n, m), dtype=dtype)
+        self.neg = np.empty((c, n, m), dtype=bool)
+        self.d_rec = np.empty((c, n, m), dtype=dtype)
+        self.logs = np.empty(self.scratch[-1].shape)
+        self.value = np.empty((size, n))
+        self.grad = np.empty((size, n, n), dtype=dtype)
+        self.diagonal = np.arange(n)
+
+    def _sigmoid(self, k: int) -> np.ndarray:
+        """theta = sigmoid(teaching + recurrent input) of the chunk's first ``k`` networks, in
+        the buffers, the same numbers as :func:`infobook.neuron.sigmoid`."""
+        x, e, s, neg = self.x[:k], self.d_rec[:k], self.theta[:k], self.neg[:k]
+        np.less(x, 0, out=neg)
+        np.abs(x, out=e)
+        np.negative(e, out=e)
+        np.exp(e, out=e)  # never overflows
+        np.add(e, 1.0, out=s)
+        np.divide(1.0, s, out=s)
+        np.multiply(e, s, out=e)
+        # select by exact 0/1 products (a masked copy is several times slower)
+        np.multiply(neg, e, out=e)
+        np.logical_not(neg, out=neg)
+        np.multiply(neg, s, out=s)
+        np.add(s, e, out=s)
+        return s
+
+    def __call__(
+        self, weights: np.ndarray, ids: np.ndarray | None = None, cues: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        size = self.pats.shape[0]
+        order = np.arange(size) if ids is None else np.asarray(ids)
+        whole = ids is None
+        pmf, cells, rbins, n_cells, n_rbins, cell_of, offsets, args = self.scratch
+        for a in range(0, order.size, self.chunk):
+            if whole:
+                z = slice(a, min(a + self.chunk, size))
+            else:
+                z = order[a : a + self.chunk]
+            k = len(range(size)[z]) if whole else z.size
+            rec, x, d_rec = self.rec[:k], self.x[:k], self.d_rec[:k]
+            w = weights[z]
+            if cues is None:
+                states = self.pats[z]
+                np.matmul(w, self.pat_t[z], out=rec)  # R of neuron i for pattern mu
+            else:
+                states = cues[z]
+                np.matmul(w, np.swapaxes(states, -1, -2), out=rec)
+            np.add(self.teach_t[z], rec, out=x)
+            theta = self._sigmoid(k)
+            if self.model.binning == "adaptive":
+                scale = np.abs(rec).max(axis=-1, keepdims=True)
+                binned = -rec / np.where(scale > 0, scale, 1)
+            else:
+                binned = rec
+            used = _histogram(
+                theta, binned, self.pat_t[z], *self.bin_args, self.nt, self.nr, pmf, cells,
+                n_cells, rbins, n_rbins, cell_of, args, offsets,
+            )  # fmt: skip
+            logs = np.log2(args[:used], out=self.logs[:used])  # every logarithm at once
+            value = self.value[z] if whole else np.empty((k, self.value.shape[1]))
+            _goal_gradient(
+                theta, pmf, cells, n_cells, rbins, n_rbins, cell_of, logs, offsets, self.nt,
+                self.nr, self.coef, value, d_rec,
+            )  # fmt: skip
+            if whole:
+                g = np.matmul(d_rec, states, out=self.grad[z])
+            else:
+                self.value[z] = value
+                g = np.matmul(d_rec, states)
+            g[:, self.diagonal, self.diagonal] = 0
+            if not whole:
+                self.grad[z] = g
+        return self.value, self.grad
+
+
 def goal_and_gradient(
     weights: np.ndarray,
     patterns: np.ndarray,
@@ -840,9 +955,6 @@ def goal_and_gradient(
     of a floating dtype. Same shapes and dtypes in and out. With ``cues`` (the shape of
     ``patterns``) the recurrent input is computed from them, the teaching input from the
     patterns."""
-    w_teach, bins_t, bins_r, value_range = (
-        model.w_teach, model.bins_t, model.bins_r, model.value_range
-    )  # fmt: skip
     dtype = weights.dtype
     m, n = patterns.shape[-2:]
     if weights.ndim < 2 or weights.shape[-2:] != (n, n):
@@ -855,53 +967,33 @@ def goal_and_gradient(
     w = np.ascontiguousarray(np.broadcast_to(weights, (*batch, n, n)).reshape(size, n, n))
     pats = np.ascontiguousarray(np.broadcast_to(patterns, (*batch, m, n)).reshape(size, m, n))
     if cues is None:
-        states = pats
+        states = None
     else:
         states = np.ascontiguousarray(
             np.broadcast_to(cues.astype(dtype, copy=False), (*batch, m, n)).reshape(size, m, n)
         )
     if model.binning == "soft":
-        value, grad = _soft_goal_and_gradient(w, pats, states, goal, model, dtype)
+        value, grad = _soft_goal_and_gradient(w, pats, pats if states is None else states,
+                                              goal, model, dtype)  # fmt: skip
         return value.reshape(*batch, n), grad.reshape(*batch, n, n)
-    adaptive = model.binning == "adaptive"
-    coef = np.array(goal.node_weights())
-    value = np.empty((size, n))
-    grad = np.empty((size, n, n), dtype=dtype)
-    lo, hi = (float(v) for v in value_range)
-    t = dtype.type
-    nt, nr = int(bins_t), int(bins_r)
-    idx = np.arange(n)
-    # a few networks at a time: their (N, M) arrays stay in the CPU's cache between the passes
-    step = max(1, CHUNK_ELEMENTS // (n * m))
-    scratch = _scratch(step * n, m, nt, nr)
-    for a in range(0, size, step):
-        z = slice(a, min(a + step, size))
-        pat_t = np.ascontiguousarray(np.swapaxes(pats[z], -1, -2))  # (B, N, M)
-        if states is pats:
-            rec = w[z] @ pat_t  # R of neuron i for pattern mu
-        else:
-            rec = w[z] @ np.swapaxes(states[z], -1, -2)
-        theta = sigmoid(w_teach * pat_t + rec)
-        d_rec = np.empty_like(rec)
-        pmf, cells, rbins, n_cells, n_rbins, cell_of, offsets, args = scratch
-        if adaptive:
-            # right-closed bins of x / max|x| on [-1, 1] are the right-open bins of
-            # -x / max|x| in reverse order, and the PID does not depend on the order of bins
-            scale = np.abs(rec).max(axis=-1, keepdims=True)
-            binned = -rec / np.where(scale > 0, scale, 1)
-            w_bin, b_lo, b_hi = -float(np.sign(w_teach)), -1.0, 1.0
-        else:
-            binned, w_bin, b_lo, b_hi = rec, w_teach, lo, hi
-        used = _histogram(
-            theta, binned, pat_t, t(w_bin), t(b_lo), t(nt / (b_hi - b_lo)),
-            t(nr / (b_hi - b_lo)), nt, nr, pmf, cells, n_cells, rbins, n_rbins, cell_of, args,
-            offsets,
-        )  # fmt: skip
-        logs = np.log2(args[:used])  # one vectorised pass for every logarithm of the chunk
-        _goal_gradient(
-            theta, pmf, cells, n_cells, rbins, n_rbins, cell_of, logs, offsets, nt, nr,
-            coef, value[z], d_rec,
-        )  # fmt: skip
-        g = np.matmul(d_rec, states[z], out=grad[z])
-        g[:, idx, idx] = 0
+    value, grad = Step(pats.astype(dtype, copy=False), goal, model)(w, cues=states)
     return value.astype(dtype).reshape(*batch, n), grad.reshape(*batch, n, n)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")  # no fastmath: Adam.step's numbers
+def _adam(w, g, m, v, active, lr, b1, b1c, b2, b2c, c1, c2, eps):
+    """One in-place Adam ascent step of the networks ``active`` (see
+    :class:`infobook.infomorphic.Adam`) on arrays (networks, parameters): every scalar of the
+    arrays' dtype and the operations in the order of the array program, so the numbers are
+    the same (no division check, so that the loop vectorises)."""
+    nb, size = w.shape
+    for b in range(nb):
+        if not active[b]:
+            continue
+        for k in range(size):
+            gk = g[b, k]
+            mm = b1 * m[b, k] + b1c * gk
+            vv = b2 * v[b, k] + b2c * gk * gk
+            m[b, k] = mm
+            v[b, k] = vv
+            w[b, k] = w[b, k] + lr * (mm / c1) / (np.sqrt(vv / c2) + eps)

@@ -229,6 +229,8 @@ def recall(
             f"weights of shape {tuple(weights.shape)} do not fit cues of {n} neurons; "
             "expected (..., N, N)"
         )
+    if rngs is None and array_namespace(weights, cues) is np:
+        return _recall_each(weights, cues, bias, max_steps, zero_field)
     wt = _swap(weights)
 
     def field(s: Any) -> Any:
@@ -277,6 +279,52 @@ def iterate(
         if not bool(active.any()):
             break
     return RecallResult(s, steps, status)
+
+
+def _recall_each(
+    weights: np.ndarray,
+    cues: np.ndarray,
+    bias: np.ndarray | None,
+    max_steps: int | None,
+    zero_field: int,
+) -> RecallResult:
+    """Deterministic synchronous recall on NumPy, network by network, each step computing the
+    fields of the cues still moving only (the rules of :func:`iterate`, the same states, steps
+    and status): near and beyond capacity a few cues wander for ``max_steps`` while the rest
+    stopped after a few updates."""
+    batch = np.broadcast_shapes(weights.shape[:-2], cues.shape[:-2])
+    k, n = cues.shape[-2:]
+    max_steps = n if max_steps is None else int(max_steps)
+    size = int(np.prod(batch, dtype=int))
+    w = np.broadcast_to(weights, (*batch, n, n)).reshape(size, n, n)
+    s = np.array(np.broadcast_to(cues, (*batch, k, n)).reshape(size, k, n), dtype=weights.dtype)
+    b = None if bias is None else np.broadcast_to(bias, (*batch, n)).reshape(size, n)
+    steps = np.zeros((size, k), dtype=np.int64)
+    status = np.zeros((size, k), dtype=np.int8)
+    for net in range(size):
+        wt, state = w[net].T, s[net]
+        prev = np.zeros_like(state)
+        idx = np.arange(k)
+        for _ in range(max_steps):
+            current = state[idx]
+            h = current @ wt
+            if b is not None:
+                h += b[net]
+            new = _sign(np, h, current, zero_field)
+            fixed = (new == current).all(axis=-1)
+            cycle = (new == prev[idx]).all(axis=-1) & ~fixed
+            status[net, idx[fixed]] = 1
+            status[net, idx[cycle]] = 2
+            moving = ~(fixed | cycle)
+            idx, new = idx[moving], new[moving]
+            prev[idx] = current[moving]
+            state[idx] = new
+            steps[net, idx] += 1
+            if idx.size == 0:
+                break
+    return RecallResult(
+        s.reshape(*batch, k, n), steps.reshape(*batch, k), status.reshape(*batch, k)
+    )
 
 
 def recall_async(

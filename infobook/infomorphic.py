@@ -458,12 +458,29 @@ class Adam:
     v: Any = None
     t: int = 0
 
-    def step(self, params: Any, grad: Any, active: Any | None = None) -> Any:
-        """One ascent step; ``active`` (batch shape) freezes networks that are done."""
+    def step(
+        self, params: Any, grad: Any, active: Any | None = None, *, inplace: bool = False
+    ) -> Any:
+        """One ascent step; ``active`` (batch shape) freezes networks that are done.
+        ``inplace``: update ``params`` (a C-contiguous NumPy stack (..., N, N) of the gradient's
+        dtype) and the moments in place with the compiled kernel, the same numbers."""
         xp = array_namespace(params)
         if self.m is None:
             self.m, self.v = xp.zeros_like(params), xp.zeros_like(params)
         self.t += 1
+        if inplace and xp is np and params.flags.c_contiguous:
+            t = params.dtype.type
+            flat = params.reshape(-1, params.shape[-2] * params.shape[-1])  # a view
+            on = np.ones(flat.shape[0], dtype=bool)
+            if active is not None:
+                on = np.broadcast_to(np.asarray(active).reshape(-1), on.shape)
+            fused._adam(
+                flat, grad.reshape(flat.shape), self.m.reshape(flat.shape),
+                self.v.reshape(flat.shape), on, t(self.lr), t(self.beta1), t(1 - self.beta1),
+                t(self.beta2), t(1 - self.beta2), t(1 - self.beta1**self.t),
+                t(1 - self.beta2**self.t), t(self.eps),
+            )  # fmt: skip
+            return params
         m = self.beta1 * self.m + (1 - self.beta1) * grad
         v = self.beta2 * self.v + (1 - self.beta2) * grad * grad
         m_hat = m / (1 - self.beta1**self.t)
@@ -484,8 +501,14 @@ class SGD:
 
     lr: float = 0.1
 
-    def step(self, params: Any, grad: Any, active: Any | None = None) -> Any:
+    def step(
+        self, params: Any, grad: Any, active: Any | None = None, *, inplace: bool = False
+    ) -> Any:
         xp = array_namespace(params)
+        if inplace and xp is np:
+            where = True if active is None else np.asarray(active)[..., None, None]
+            np.add(params, self.lr * grad, out=params, where=where)
+            return params
         new = params + self.lr * grad
         if active is None:
             return new.astype(params.dtype)
@@ -740,6 +763,11 @@ def _train(
         # early stopping and the history recall from one fixed corrupted copy
         fixed = [[seed, 1, first + k] for k in range(size)]
         eval_cues = _Corruption(patterns, training.cue_flips, fixed).draw()
+    # the compiled loop: what does not change is made once, weights and moments in place
+    fast = use_fused and teach is None and model.binning != "soft" and xp is np
+    if fast:
+        stepper = fused.Step(patterns.reshape(size, m, n), goal, model)
+        w = np.array(w, order="C", copy=True)
     done = 0
     for step in steps:
         # networks that stopped early are frozen: compute gradients for the active ones only
@@ -750,6 +778,11 @@ def _train(
             if teach is not None:
                 _, grad, grad_t = _goal_and_gradient(w, patterns, goal, model, False, cues, teach)
                 teach = opt_teach.step(teach[..., None], grad_t[..., None], active)[..., 0]
+            elif fast:
+                flat_c = None if cues is None else cues.reshape(size, m, n)
+                _, grad = stepper(w.reshape(size, n, n), None if every else ids, flat_c)
+                opt.step(w, grad.reshape(w.shape), active, inplace=True)
+                continue
             elif every:
                 _, grad = _goal_and_gradient(w, patterns, goal, model, use_fused, cues)
             else:

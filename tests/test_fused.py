@@ -6,7 +6,8 @@ import pytest
 from infobook import fused
 from infobook import hopfield as hf
 from infobook import infomorphic as im
-from infobook.pid import NAMED_GOALS
+from infobook.neuron import NeuronModel
+from infobook.pid import NAMED_GOALS, Goal
 
 GOALS = [*NAMED_GOALS, [0.3, -0.7, 0.9, 0.2, -0.4], [-1.0, 1.0, -0.5, 0.8, 0.6]]
 
@@ -97,3 +98,39 @@ def test_unknown_kernel_is_refused():
     w, p = _case((), 10, 12, 0.5, np.float64, 7)
     with pytest.raises(ValueError, match="unknown kernel 'numba'.*auto, array, fused"):
         im.goal_and_gradient(w, p, "redundancy", kernel="numba")
+
+
+def test_the_step_of_some_networks_equals_their_rows_of_the_whole_stack():
+    # train() computes the gradients of the networks still active only
+    w, p = _case((5,), 30, 40, 0.4, np.float32, 9)
+    cues = hf.corrupt(p, 3, seed=4).astype(np.float32)
+    goal = Goal.parse("optimized_ii")
+    for c in (None, cues):
+        step = fused.Step(p, goal, NeuronModel())
+        whole_v, whole_g = (a.copy() for a in step(w, cues=c))
+        ids = np.array([1, 3, 4])
+        v, g = step(w, ids, c)
+        np.testing.assert_array_equal(v[ids], whole_v[ids])
+        np.testing.assert_array_equal(g[ids], whole_g[ids])
+        ref_v, ref_g = im.goal_and_gradient(w, p, goal, kernel="fused", cues=c)
+        np.testing.assert_array_equal(whole_g, ref_g)
+        np.testing.assert_allclose(whole_v, ref_v, rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_inplace_adam_and_sgd_give_the_numbers_of_the_array_step(dtype):
+    rng = np.random.default_rng(5)
+    active = np.array([True, True, False, True])
+    for make in (lambda: im.Adam(0.05), lambda: im.SGD(0.3)):
+        ref_opt, opt = make(), make()
+        w_ref = rng.normal(size=(4, 12, 12)).astype(dtype)
+        w = w_ref.copy()
+        for t in range(40):
+            g = rng.normal(size=w.shape).astype(dtype)
+            if t == 15:
+                active[1] = False
+            w_ref = ref_opt.step(w_ref, g, active)
+            assert opt.step(w, g, active, inplace=True) is w
+        assert w.dtype == dtype
+        np.testing.assert_array_equal(w, w_ref)
+        np.testing.assert_array_equal(w[2], w_ref[2])

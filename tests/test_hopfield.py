@@ -185,3 +185,34 @@ def test_markov_patterns_have_the_published_correlations():
         hf.markov_patterns(5, 5, 1.5)
     with pytest.raises(ValueError, match="not both"):
         hf.pattern_bank([0], 5, 5, bias=0.7, markov=0.6)
+
+
+@pytest.mark.parametrize("zero_field", [-1, 1, 0])
+def test_recall_of_the_moving_cues_only_equals_the_whole_batch_update(zero_field):
+    # NumPy recall updates only the cues still moving, network by network; the batched
+    # update of every cue (iterate, the path of CuPy and stochastic recall) is the reference
+    rng = np.random.default_rng(3)
+    shapes = [((), ()), ((3,), ()), ((3,), (3,)), ((2, 2), (1,)), ((), (4,)), ((2,), (2,))]
+    seen = set()
+    for k, (w_batch, c_batch) in enumerate(shapes):
+        n, m = 25, 18
+        w = rng.normal(size=(*w_batch, n, n)) * (1 - np.eye(n))
+        if k == 1:
+            w = np.round(w)  # integer weights: exact zero fields occur
+        if k == 5:
+            w = w + np.swapaxes(w, -1, -2)  # symmetric: two-cycles occur
+        cues = rng.choice([-1.0, 1.0], (*c_batch, m, n))
+        bias = rng.normal(size=(*w_batch, n)) if k == 2 else None
+        max_steps = 6 if k == 3 else None
+        got = hf.recall(w, cues, bias, zero_field=zero_field, max_steps=max_steps)
+        wt = np.swapaxes(w, -1, -2)
+
+        def field(s, wt=wt, bias=bias):
+            return s @ wt if bias is None else s @ wt + bias[..., None, :]
+
+        ref = hf.iterate(field, cues, max_steps, zero_field)
+        for a, b in [(got.states, ref.states), (got.steps, ref.steps), (got.status, ref.status)]:
+            assert a.shape == b.shape
+            np.testing.assert_array_equal(a, b)
+        seen |= {int(v) for v in got.status.ravel()}
+    assert seen == {0, 1, 2}  # fixed points, two-cycles and cues stopped at max_steps

@@ -134,6 +134,22 @@ def test_batched_training_with_early_stops_equals_single_networks():
         np.testing.assert_array_equal(batched.weights[k], single.weights)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_training_loop_equals_the_step_by_step_loop_of_the_public_functions(dtype):
+    # train()'s compiled loop (buffers made once, Adam in place) gives the very numbers of
+    # goal_and_gradient followed by Adam.step, step after step
+    p = hf.random_patterns(50, 40, seed=21, batch=(3,))
+    epochs = 60
+    res = im.train(p, "optimized_i", epochs=epochs, early_stop=False, dtype=dtype, seed=3)
+    w = im.initial_weights(40, 3, batch=(3,), dtype=dtype)
+    opt = im.Adam()
+    for _ in range(epochs):
+        _, g = im.goal_and_gradient(w, p.astype(dtype), "optimized_i", kernel="fused")
+        w = opt.step(w, g)
+    assert res.weights.dtype == dtype
+    np.testing.assert_array_equal(res.weights, w)
+
+
 def test_chunked_training_equals_one_batch():
     # a memory budget below the batch's need splits it into chunks of networks trained one
     # after the other; chunks that stop early are padded with their frozen last values
