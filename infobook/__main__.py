@@ -306,7 +306,10 @@ def _capacity_command(args) -> int:
     steps = loads * args.seeds * args.epochs
     print(f"capacity of {settings.goal.label}: {loads} loads x {args.seeds} networks, "
           f"{_estimate(steps, args.binning, args.neurons)} (early stops make it less)")  # fmt: skip
-    ds = run_capacity(args.out, alphas=alphas, settings=settings, backend=args.backend)
+    ds = run_capacity(
+        args.out, alphas=alphas, settings=settings, backend=args.backend,
+        retrain_nonfinite=args.retrain_nonfinite,
+    )  # fmt: skip
     ac = capacity_from_scan(ds) if args.search == "scan" else capacity_from_bisection(ds)
     print(
         f"alpha_c = {float(ac.mean()):.3f} +- {float(ac.std()):.3f} (mean +- sd over "
@@ -547,6 +550,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["scan", "bisect"],
         help="train every load of the grid, or find each seed's edge by bisection on it "
         "(about log2(loads) + 2 trainings per seed)",
+    )
+    c.add_argument(
+        "--retrain-nonfinite",
+        action="store_true",
+        help="train again the finished entries of --out whose goal is not finite (a training "
+        "that ended in NaN weights); the provenance records how many",
     )
     _training(c)
     _common(c, 20)

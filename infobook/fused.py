@@ -547,9 +547,13 @@ def _soft_backward(
                 for r in range(nr):
                     d_theta += a_r[r] * w_diff[r]
                     v_bar += a_r[r] * v[r]
-                # a_r (1 - s_r) (v_r - v_bar) / M, with 1 - s_r = e_r s_r (no cancellation)
+                # a_r (1 - s_r) (v_r - v_bar) / M, with 1 - s_r = e_r s_r (no cancellation);
+                # far from x, e_r overflows to inf and s_r = a_r = 0: the term is 0 (not inf * 0)
                 for r in range(nr):
-                    cen[r] = a_r[r] * e_r[r] * s_r[r] * (v[r] - v_bar) * inv_m
+                    if s_r[r] == 0.0:
+                        cen[r] = 0.0
+                    else:
+                        cen[r] = a_r[r] * e_r[r] * s_r[r] * (v[r] - v_bar) * inv_m
                 below = 0.0  # bins whose centre is below x: sign(x - c) = +1
                 below_w = 0.0
                 for r in range(ka):

@@ -207,6 +207,23 @@ def test_fused_kernels_equal_the_array_program(binning, soft_gradient, goal):
         assert _rel(vf, va) < tol and _rel(gf, ga) < tol
 
 
+@pytest.mark.parametrize("soft_gradient", ["exact", "published"])
+def test_fused_soft_gradient_stays_finite_when_the_recurrent_input_spreads_far(soft_gradient):
+    # bins wider than about 19 input units (tau_r = 0.5): far from a sample the series of its
+    # memberships overflows to inf where its membership is exactly 0; the backward pass once
+    # multiplied the two (NaN), which ended long soft-binning trainings in NaN weights
+    rng = np.random.default_rng(8)
+    p = rng.choice([-1.0, 1.0], (2, 40, 30))
+    w = rng.normal(0, 60.0, (2, 30, 30)) * (1 - np.eye(30))
+    rec = p @ np.swapaxes(w, -1, -2)
+    assert (rec.max(axis=(-2, -1)) - rec.min(axis=(-2, -1)) > 60 * 19).all()
+    kw = {"binning": "soft", "soft_gradient": soft_gradient}
+    va, ga = im.goal_and_gradient(w, p, "optimized_i", kernel="array", **kw)
+    vf, gf = im.goal_and_gradient(w, p, "optimized_i", kernel="fused", **kw)
+    assert np.isfinite(gf).all() and np.isfinite(vf).all()
+    assert _rel(vf, va) < 1e-11 and _rel(gf, ga) < 1e-9
+
+
 @pytest.mark.parametrize("binning", ["fixed", "adaptive", "soft"])
 def test_training_climbs_the_goal_with_every_binning(binning):
     rng = np.random.default_rng(0)

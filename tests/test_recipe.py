@@ -1,6 +1,8 @@
 """The knobs of the paper's ablation (SGD, a learned teaching weight, stochastic recall) and
 capacity runs by bisection on the load grid."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -12,7 +14,7 @@ from infobook.experiments.capacity import (
     replay_bisection,
     run_capacity,
 )
-from infobook.experiments.store import load_results
+from infobook.experiments.store import load_results, save_atomic
 
 
 def _patterns(b=2, m=8, n=16, seed=0, dtype=np.float64):
@@ -135,6 +137,27 @@ def test_bisection_run_trains_the_scan_networks_and_resumes(tmp_path):
     np.testing.assert_allclose(bis.a_cos.values[done], scan.a_cos.values[done], atol=1e-6)
     replay, _ = replay_bisection(scan)
     np.testing.assert_allclose(capacity_from_bisection(bis).values, replay)
+
+
+def test_entries_that_ended_in_nan_are_retrained_when_asked(tmp_path):
+    kw = {"goal": "redundancy", "n_neurons": 16, "seeds": [0, 1], "alphas": [0.25, 0.5, 1.0],
+          "epochs": 100, "progress": False, "search": "bisect"}  # fmt: skip
+    path = tmp_path / "bis.nc"
+    first = run_capacity(path, **kw)
+    done = np.argwhere(first.done.values == 1)
+    a, k = (int(v) for v in done[0])
+    spoilt = first.copy(deep=True)
+    spoilt["goal"][a, k] = np.nan  # as a training that ended in NaN weights records it
+    spoilt["a_cos"][a, k] = 0.0
+    save_atomic(spoilt, path)
+    again = run_capacity(path, **kw)  # without the flag a finished entry stays as it is
+    assert np.isnan(again.goal.values[a, k])
+    fixed = run_capacity(path, retrain_nonfinite=True, **kw)
+    np.testing.assert_allclose(fixed.goal.values[a, k], first.goal.values[a, k], rtol=1e-6)
+    assert fixed.a_cos.values[a, k] == first.a_cos.values[a, k]
+    assert (fixed.done.values == first.done.values).all()
+    last = json.loads(fixed.attrs["provenance"])[-1]
+    assert last["retrained"] == "1 entries whose goal was not finite"
 
 
 def test_bisection_replayed_on_the_committed_scans_gives_their_capacities():

@@ -146,6 +146,7 @@ def run_capacity(
     backend: str | Backend | None = None,
     progress: bool = True,
     on_load_done: Callable[[float], None] | None = None,
+    retrain_nonfinite: bool = False,
     **training: Any,
 ) -> Any:
     """Measure a capacity curve, resuming from ``out`` when it holds a run with the same settings.
@@ -160,7 +161,8 @@ def run_capacity(
     Returns the dataset (dims ``alpha``, ``seed``) with :data:`RESULT_VARS`, the per-load flag
     ``done`` and wall time ``seconds``; its attribute ``settings`` records the run's settings.
     ``on_load_done(alpha)`` is called after each load is saved (for tests and callers that want
-    to follow progress).
+    to follow progress). ``retrain_nonfinite``: train again the finished entries whose goal is
+    not finite (their training ended in NaN weights), the count recorded in the provenance.
     """
     if settings is None:
         settings = capacity_settings(goal, n_neurons, seeds, **training)
@@ -171,6 +173,8 @@ def run_capacity(
     n, seeds, recipe = settings.n_neurons, settings.seeds, settings.training
     bisect = settings.search == "bisect"
     store = RunStore(out, settings, _template(alphas, seeds, per_seed=bisect))
+    if retrain_nonfinite:
+        store.retrain_nonfinite("goal")
     todo = store.begin(backend=chosen.reason)
     xp = chosen.xp
     ms = loads_to_patterns(alphas, n)

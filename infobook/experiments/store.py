@@ -167,6 +167,7 @@ class RunStore:
         self.ds = template
         self.ds.attrs["settings"] = settings.to_json()
         self.history: list[dict[str, str]] = []
+        self._retrained = ""
         if self.path.exists():
             old = load_results(self.path)
             self._check(old, self.path, "choose another --out or delete the file")
@@ -234,6 +235,23 @@ class RunStore:
         self.ds.attrs["provenance"] = json.dumps(self.history)
         return taken
 
+    def retrain_nonfinite(self, var: str = "goal") -> int:
+        """Mark the finished entries whose ``var`` is not finite (a training that ended in NaN
+        weights) as not done, so that this invocation trains them again; the next provenance
+        entry says how many. Returns that number."""
+        bad = ~np.isfinite(self.ds[var])
+        wider = [d for d in bad.dims if d not in self.dims]  # an entry spans these (seeds)
+        bad = (bad.any(wider) if wider else bad) & (self.ds.done == 1)
+        count = int(bad.sum())
+        if count:
+            for name in self.ds.data_vars:
+                if name not in ("done", "seconds") and set(self.dims) <= set(self.ds[name].dims):
+                    self.ds[name] = self.ds[name].where(~bad)
+            self.ds["done"] = self.ds.done.where(~bad, 0).astype(np.int8)
+            self.ds["seconds"] = self.ds.seconds.where(~bad, 0.0)
+            self._retrained = f"{count} entries whose {var} was not finite"
+        return count
+
     # ------------------------------------------------------------------ running
 
     def begin(self, **extra: str) -> list[dict[str, Any]]:
@@ -241,6 +259,8 @@ class RunStore:
         (with ``extra``) when there are any."""
         todo = self.todo()
         if todo:
+            if self._retrained:
+                extra = {**extra, "retrained": self._retrained}
             self.history.append(provenance(**extra))
             self.ds.attrs["provenance"] = json.dumps(self.history)
         return todo
