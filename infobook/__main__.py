@@ -101,6 +101,16 @@ def _fraction(text: str) -> float:
     return value
 
 
+def _fraction_range(text: str) -> tuple[float, float]:
+    parts = text.split(",")
+    if len(parts) != 2:
+        raise argparse.ArgumentTypeError(f"expected 'lo,hi', got {text!r}")
+    lo, hi = (_fraction(p) for p in parts)
+    if lo > hi:
+        raise argparse.ArgumentTypeError(f"expected lo <= hi, got {text!r}")
+    return lo, hi
+
+
 def _alphas(text: str):
     """'lo:hi:step' or a comma list of loads, each > 0."""
     try:
@@ -240,10 +250,11 @@ def _sweep_command(args) -> int:
         n_neurons=args.neurons,
         seeds=args.seeds,
         alphas=tuple(parse_alphas(args.alphas).tolist()),
-        training=Training(**_training_options(args)),
+        training=Training(**_training_options(args), cue_flips=args.cue_flips),
         stop_after=args.stop_after,
         refine=args.refine,
         search=args.search,
+        recall_flips=args.recall_flips,
     )
     client, cluster = _client(args.scheduler)
     try:
@@ -278,6 +289,7 @@ def _sweep_command(args) -> int:
                 study_name=args.study,
                 seed=args.seed,
                 client=client,
+                train_flips=args.search_train_flips,
                 backend=args.backend,
             )
             print(
@@ -713,6 +725,20 @@ def build_parser() -> argparse.ArgumentParser:
             "(a screening load first: goals that store nothing cost two trainings per seed)",
         )
         q.add_argument(
+            "--cue-flips",
+            type=_fraction,
+            default=0.0,
+            help="train on cues with this fraction of bits flipped, a fresh corruption each "
+            "step (0: the clean patterns, as published)",
+        )
+        q.add_argument(
+            "--recall-flips",
+            type=_fraction,
+            default=0.0,
+            help="measure the associative capacity: a load is stored when the patterns are "
+            "recalled from cues with this fraction of bits flipped (0: clean cues)",
+        )
+        q.add_argument(
             "--scheduler",
             default=None,
             help="address of a dask.distributed scheduler (tcp://host:8786); 'local:K' starts a "
@@ -740,6 +766,13 @@ def build_parser() -> argparse.ArgumentParser:
     opt.add_argument("--storage", default="sqlite:///goal_study.db", help="Optuna storage URL")
     opt.add_argument("--study", default="goal-capacity", help="study name")
     opt.add_argument("--seed", type=int, default=0, help="seed of the sampler")
+    opt.add_argument(
+        "--search-train-flips",
+        type=_fraction_range,
+        default=None,
+        help="also search the training's cue noise over 'lo,hi' (fractions of the bits), a "
+        "sixth parameter of every trial",
+    )
     return parser
 
 

@@ -6,11 +6,13 @@ import json
 import subprocess
 import sys
 import textwrap
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from infobook import hopfield as hf
+from infobook import infomorphic as im
 from infobook import rules
 from infobook.experiments import (
     baseline_f_max,
@@ -167,6 +169,54 @@ def test_optimisation_is_persisted_and_resumes(tmp_path, sampler):
         sweeps.optimise_goal(6, other, sampler=sampler, storage=storage, seed=1)
     with pytest.raises(ValueError, match="unknown sampler"):
         sweeps.optimise_goal(1, spec, sampler="grid", storage=None)
+
+
+def test_associative_sweep_recalls_from_each_seeds_own_corrupted_cues():
+    # the capacity of a goal from cues with 3 of 24 bits flipped equals an independent loop:
+    # train each load, corrupt each network's patterns from its own seed, recall, a_cos
+    alphas = (0.1, 0.2, 0.3, 0.4)
+    spec = SweepSettings(
+        n_neurons=24, seeds=(3, 5), alphas=alphas, training=Training(epochs=60),
+        stop_after=5, recall_flips=0.125,
+    )  # fmt: skip
+    got = sweeps.goal_capacity("redundancy", spec)
+    ms = hf.loads_to_patterns(np.array(alphas), 24)
+    bank = hf.pattern_bank([3, 5], int(ms.max()), 24, dtype="float32")
+    init = np.stack([im.initial_weights(24, s, dtype="float32") for s in (3, 5)])
+    expected = np.zeros(2)
+    for m in ms:
+        res = im.train(bank[:, :m], "redundancy", epochs=60, initial=init)
+        for k, s in enumerate((3, 5)):
+            cue = hf.corrupt(bank[k, :m], 3, seed=[sweeps.CUE_TAG, int(m), s])
+            end = hf.recall(res.weights[k], cue).states
+            a_cos, _ = hf.accuracy(end, bank[k, :m])
+            if float(a_cos) >= hf.THETA:
+                expected[k] = m / 24
+    assert (expected > 0).all()  # some loads are stored from the corrupted cues
+    np.testing.assert_allclose(got, expected)
+    clean = sweeps.goal_capacity("redundancy", replace(spec, recall_flips=0.0))
+    assert (clean > got).all()  # and fewer than from clean cues
+    assert json.loads(spec.to_json())["recall_flips"] == 0.125
+    assert "recall_flips" not in json.loads(replace(spec, recall_flips=0.0).to_json())
+    with pytest.raises(ValueError, match="recall_flips"):
+        SweepSettings(recall_flips=1.5)
+
+
+def test_optimisation_can_search_the_training_noise_too(tmp_path):
+    pytest.importorskip("optuna")
+    spec = SweepSettings(
+        n_neurons=12, seeds=(0,), alphas=(0.3, 0.6), training=Training(epochs=20),
+        recall_flips=0.1,
+    )  # fmt: skip
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    study = sweeps.optimise_goal(3, spec, storage=storage, seed=2, train_flips=(0.05, 0.3))
+    for t in study.trials:
+        assert 0.05 <= t.params["train_flips"] <= 0.3
+        assert set(t.params) == {*sweeps.ATOMS, "train_flips"}
+    with pytest.raises(ValueError, match="training noise"):
+        sweeps.optimise_goal(4, spec, storage=storage, seed=2)
+    with pytest.raises(ValueError, match="train_flips"):
+        sweeps.optimise_goal(1, spec, storage=None, train_flips=(0.3, 0.1))
 
 
 # ----------------------------------------------------------------- capacity curves

@@ -165,6 +165,12 @@ class SweepSettings(RunSettings):
     With ``search="bisect"`` the loads are not scanned: each seed's edge is found by bisection on
     the grid instead (:func:`~infobook.experiments.sweeps.goal_capacity` says how), and
     ``stop_after`` is not used.
+
+    ``recall_flips`` > 0 measures the associative capacity instead: a load is stored when the
+    networks recall their patterns from cues with ``round(recall_flips N)`` bits flipped
+    (a_cos >= 0.95 against the patterns, the recurrent input and recall started at the cues;
+    network ``s``'s cues at M patterns from ``default_rng([CUE_TAG, M, s])``, with
+    :data:`infobook.experiments.sweeps.CUE_TAG`).
     """
 
     kind: ClassVar[str] = "sweep"
@@ -175,9 +181,14 @@ class SweepSettings(RunSettings):
     stop_after: int = 2
     refine: bool = False
     search: str = "scan"
+    recall_flips: float = 0.0
 
     def __post_init__(self) -> None:
         _training(self.training)
+        flips = float(self.recall_flips)
+        if not 0 <= flips < 1:
+            raise ValueError(f"recall_flips is a fraction of the bits in [0, 1), got {flips}")
+        object.__setattr__(self, "recall_flips", flips)
         if self.search not in SEARCHES:
             raise ValueError(f"unknown search {self.search!r}; choose one of {', '.join(SEARCHES)}")
         object.__setattr__(self, "n_neurons", _size("n_neurons", self.n_neurons))
@@ -196,6 +207,7 @@ class SweepSettings(RunSettings):
             "stop_after": self.stop_after,
             "refine": self.refine,
             **({} if self.search == "scan" else {"search": self.search}),
+            **({"recall_flips": self.recall_flips} if self.recall_flips else {}),
         }
 
 

@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 
 from .. import atoms
-from ..backend import Backend, get_backend
-from ..hopfield import THETA, loads_to_patterns, pattern_bank
+from ..backend import Backend, array_namespace, get_backend
+from ..hopfield import THETA, corrupt, loads_to_patterns, pattern_bank
 from ..infomorphic import evaluate, initial_weights, train
 from ..pid import Goal
 from .capacity import next_batch, next_probe
@@ -39,6 +39,9 @@ from .store import IDENTITY, RunStore
 ATOMS = atoms.NEURON
 #: Values of each weight on the published landscape grid.
 GRID_VALUES = (-1.0, -0.5, 0.0, 0.5, 1.0)
+#: Mixed into the seed of the corrupted cues of an associative sweep (``recall_flips``), so that
+#: they never coincide with a pattern bank's or a recall's stream.
+CUE_TAG = 0xC0E5
 
 
 def goal_grid(values: Sequence[float] = GRID_VALUES, res: float | None = 0.0) -> np.ndarray:
@@ -84,8 +87,14 @@ def _stored(
     from ..backend import to_numpy
 
     res = train(pats, goal, training=spec.training, initial=init, ids=ids)
+    cues = None
+    if spec.recall_flips:  # each network's cues from its own seed, whatever its batch
+        xp = array_namespace(pats)
+        m, n = pats.shape[-2:]
+        k = int(round(spec.recall_flips * n))
+        cues = xp.stack([corrupt(pats[j], k, seed=[CUE_TAG, m, s]) for j, s in enumerate(ids)])
     ev = evaluate(
-        res.weights, pats, goal, spec.training.model, teach=res.w_teach,
+        res.weights, pats, goal, spec.training.model, cues, teach=res.w_teach,
         **spec.training.recall_options(ids=ids),
     )  # fmt: skip
     return np.asarray(to_numpy(ev["a_cos"]), dtype=float) >= THETA
@@ -347,10 +356,16 @@ def optimise_goal(
     client: Any | None = None,
     parallel: int | None = None,
     bounds: tuple[float, float] = (-1.0, 1.0),
+    train_flips: tuple[float, float] | None = None,
     backend: str | Backend | None = None,
     progress: bool = True,
 ) -> Any:
     """Black-box maximisation of the median alpha_c over the five goal weights with Optuna.
+
+    ``train_flips`` (lo, hi): search the training's cue noise too, a sixth parameter
+    ``train_flips`` in [lo, hi] that each trial trains with (``Training.cue_flips``); with
+    ``spec.recall_flips`` the objective is then the associative capacity of goal and training
+    noise together.
 
     ``sampler`` is ``"tpe"`` or ``"cmaes"`` (seeded with ``seed``). The study is persisted in
     ``storage`` (an Optuna storage URL; SQLite by default, None: in memory) under
@@ -394,6 +409,11 @@ def optimise_goal(
         seed = int(seed) * 1_000_003 + len(study.trials)
         study.sampler = samplers[sampler]()
     spec = replace(spec, refine=True)
+    if train_flips is not None:
+        lo, hi = (float(v) for v in train_flips)
+        if not 0 <= lo <= hi < 1:
+            raise ValueError(f"train_flips must be 0 <= lo <= hi < 1, got {train_flips!r}")
+        train_flips = (lo, hi)
     settings = spec.to_json()
     stored = study.user_attrs.get("settings", settings)
     if stored != settings:
@@ -401,6 +421,13 @@ def optimise_goal(
             f"study {study_name!r} in {storage} was run with other settings: "
             f"{spec.difference(stored)}; choose another --study or --storage"
         )
+    searched = None if train_flips is None else list(train_flips)
+    if study.trials and study.user_attrs.get("train_flips") != searched:
+        raise ValueError(
+            f"study {study_name!r} in {storage} searched the training noise over "
+            f"{study.user_attrs.get('train_flips')}, not {searched}; choose another --study"
+        )
+    study.set_user_attr("train_flips", searched)
     study.set_user_attr("settings", settings)
     study.set_user_attr("backend", here.reason)
     for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
@@ -421,10 +448,24 @@ def optimise_goal(
         k = min(parallel, n_trials - complete())
         trials = [study.ask() for _ in range(k)]
         goals = [np.array([t.suggest_float(a, *bounds) for a in ATOMS]) for t in trials]
+        specs = [spec] * k
+        if train_flips is not None:
+            specs = [
+                replace(
+                    spec,
+                    training=replace(
+                        spec.training, cue_flips=t.suggest_float("train_flips", *train_flips)
+                    ),
+                )
+                for t in trials
+            ]
         if client is None:
-            results = [_unit(g, spec, backend) for g in goals]
+            results = [_unit(g, sp, backend) for g, sp in zip(goals, specs, strict=True)]
         else:
-            futures = [client.submit(_unit, g, spec, backend, pure=False) for g in goals]
+            futures = [
+                client.submit(_unit, g, sp, backend, pure=False)
+                for g, sp in zip(goals, specs, strict=True)
+            ]
             results = client.gather(futures)
         for t, (ac, _) in zip(trials, results, strict=True):
             t.set_user_attr("alpha_c", [float(x) for x in ac])
