@@ -386,6 +386,26 @@ def _ceiling_command(args) -> int:
     return 0
 
 
+def _measures_command(args) -> int:
+    from .experiments import MeasureSettings, run_measures
+    from .experiments.settings import parse_alphas
+    from .infomorphic import Training
+
+    alphas = {} if args.alphas is None else {"alphas": tuple(parse_alphas(args.alphas).tolist())}
+    settings = MeasureSettings(
+        n_neurons=args.neurons, seeds=args.seeds, analysed=args.analysed,
+        measures=tuple(args.measures), goal=args.goal,
+        training=Training(**_training_options(args)), **alphas,
+    )  # fmt: skip
+    ds = run_measures(args.out, settings)
+    red = ds.bits.sel(atom="red").mean(("seed", "neuron"))
+    for measure in settings.measures:
+        values = ", ".join(f"{v:.2f}" for v in red.sel(measure=measure).values)
+        print(f"red under {measure} against the load: {values}")
+    print(f"total {float(ds.seconds.sum()):.0f} s; saved {args.out}")
+    return 0
+
+
 def _dense_command(args) -> int:
     from .experiments.dense import run_dense_capacity
     from .experiments.settings import DenseSettings
@@ -631,6 +651,31 @@ def build_parser() -> argparse.ArgumentParser:
     _common(ceil, 10)
     ceil.add_argument("--out", type=_results_path, required=True, help="results file (netCDF, .nc)")
 
+    meas = command(
+        "measures",
+        "networks trained on a goal across the load, their neurons' tables decomposed with "
+        "every PID measure (I^sx and dit's I_min, MMI, PM, BROJA), resumable. At the defaults "
+        "(N = 100, 5 seeds, 12 loads, 10 neurons each) about half an hour on one core.",
+    )
+    meas.add_argument(
+        "--goal",
+        type=_goal,
+        default="redundancy",
+        help="goal of the training: a goal name or five weights 'unq_T,unq_R,red,syn,res'",
+    )
+    meas.add_argument(
+        "--analysed", type=_int_at_least(1), default=10, help="neurons analysed per network"
+    )
+    meas.add_argument(
+        "--measures",
+        type=lambda t: [m for m in t.split(",") if m],
+        default=["sx", "I_min", "MMI", "PM", "BROJA"],
+        help="comma list of PID measures (sx, I_min, MMI, PM, BROJA)",
+    )
+    _training(meas)
+    _common(meas, 5)
+    meas.add_argument("--out", type=_results_path, required=True, help="results file (netCDF, .nc)")
+
     d = command(
         "dense",
         "capacity of 3-body networks (Hebbian and infomorphic) against N, from clean and "
@@ -781,6 +826,7 @@ COMMANDS = {
     "baselines": _baselines_command,
     "ceiling": _ceiling_command,
     "dense": _dense_command,
+    "measures": _measures_command,
     "digits": _digits_command,
     "landscape": _sweep_command,
     "optimise": _sweep_command,

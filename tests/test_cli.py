@@ -9,7 +9,9 @@ import pytest
 
 from infobook.__main__ import build_parser, main
 
-SUBCOMMANDS = ("capacity", "baselines", "ceiling", "dense", "digits", "landscape", "optimise")
+SUBCOMMANDS = (
+    "capacity", "baselines", "ceiling", "dense", "digits", "landscape", "optimise", "measures",
+)  # fmt: skip
 
 
 def run_cli(capsys, *argv):
@@ -68,6 +70,8 @@ def test_help_of_the_module_lists_backend():
         (["landscape", "--res", "some", "--out", "x.nc"], "--res"),
         (["optimise", "--trials", "0"], "--trials"),
         (["optimise", "--search-train-flips", "0.3,0.1"], "lo <= hi"),
+        (["measures", "--measures", "sx,foo", "--out", "x.nc"], "distinct names"),
+        (["measures", "--analysed", "200", "--out", "x.nc"], "at most 100"),
         (["optimise", "--search-train-flips", "0.1"], "'lo,hi'"),
         (["landscape", "--recall-flips", "1.2", "--out", "x.nc"], "[0, 1)"),
         (["ceiling", "--sizes", "1", "--out", "x.nc"], "sizes"),

@@ -448,3 +448,46 @@ def test_a_file_that_is_not_a_results_file_is_named(tmp_path):
     with pytest.raises(ValueError, match="not a results file"):
         run_capacity(bad, "redundancy", 8, 1, [0.5], epochs=2, progress=False)
     assert bad.read_text() == "hello"  # never overwritten
+
+
+# ----------------------------------------------------------------- other PID measures
+
+
+def test_measures_run_decomposes_the_trained_tables_and_resumes(tmp_path):
+    pytest.importorskip("dit")
+    from infobook.experiments import MeasureSettings, run_measures
+    from infobook.neuron import forward
+    from infobook.pid import pid_measure, sxpid
+
+    settings = MeasureSettings(
+        n_neurons=12, seeds=(0, 1), alphas=(0.5, 1.5), analysed=2, measures=("sx", "MMI"),
+        training=Training(epochs=40),
+    )  # fmt: skip
+    calls = []
+
+    def stop_after_one(alpha):
+        calls.append(alpha)
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_measures(tmp_path / "m.nc", settings, progress=False, on_load_done=stop_after_one)
+    assert int(load_results(tmp_path / "m.nc").done.sum()) == 1
+    ds = run_measures(tmp_path / "m.nc", settings, progress=False)
+    assert int(ds.done.sum()) == 2
+    # load 1.5, seed 1, recomputed directly
+    bank = hf.pattern_bank([0, 1], 18, 12, dtype="float32")
+    init = np.stack([im.initial_weights(12, s, dtype="float32") for s in (0, 1)])
+    res = im.train(bank, "redundancy", epochs=40, initial=init)
+    tables = forward(res.weights, bank, Training().model)["pmf"][1, :2].astype(float)
+    tables /= tables.sum(axis=(-3, -2, -1), keepdims=True)
+    sx, mmi = sxpid(tables), pid_measure(tables, "MMI")
+    got = ds.bits.sel(alpha=1.5, seed=1)
+    np.testing.assert_allclose(got.sel(measure="sx", atom="red"), sx.red, atol=1e-9)
+    np.testing.assert_allclose(got.sel(measure="MMI", atom="red"), mmi.red, atol=1e-9)
+    np.testing.assert_allclose(got.sel(measure="MMI", atom="unq_T"), mmi.unq1, atol=1e-9)
+    # every measure splits the same mutual information I(Y:T) = red + unq_T
+    i_yt = got.sel(atom="red") + got.sel(atom="unq_T")
+    np.testing.assert_allclose(i_yt.sel(measure="sx"), i_yt.sel(measure="MMI"), atol=1e-9)
+    with pytest.raises(ValueError, match="other settings"):
+        run_measures(tmp_path / "m.nc", replace(settings, analysed=1), progress=False)

@@ -12,8 +12,9 @@ and the runs built on them: capacity curves of one goal (:mod:`~infobook.experim
 the baseline rules (:mod:`~infobook.experiments.baselines`), the exact fixed-point ceiling
 (:mod:`~infobook.experiments.ceiling`), sweeps over goals with Optuna optimisation
 (:mod:`~infobook.experiments.sweeps`), the capacity of 3-body networks
-(:mod:`~infobook.experiments.dense`) and the digits networks with their goal search
-(:mod:`~infobook.experiments.digits`). ``python -m infobook`` is their command line.
+(:mod:`~infobook.experiments.dense`), the digits networks with their goal search
+(:mod:`~infobook.experiments.digits`) and trained neurons under several PID measures
+(:mod:`~infobook.experiments.measures`). ``python -m infobook`` is their command line.
 """
 
 from .baselines import (
@@ -35,10 +36,12 @@ from .capacity import (
     stored_run_summary,
 )
 from .ceiling import load_ceiling, run_fixed_point_ceiling
+from .measures import run_measures
 from .settings import (
     BaselineSettings,
     CapacitySettings,
     CeilingSettings,
+    MeasureSettings,
     RunSettings,
     SweepSettings,
     parse_alphas,
@@ -59,10 +62,11 @@ from .sweeps import (
 
 __all__ = [
     "ALWAYS_RECALLED", "ATOMS", "BASELINE_RULES", "BaselineSettings", "CapacitySettings",
-    "CeilingSettings", "FLIP_FRACTIONS", "GRID_VALUES", "RESULT_VARS", "RunSettings", "RunStore",
-    "SweepSettings", "baseline_f_max", "baseline_scan", "capacity_curve", "capacity_settings",
-    "capacity_summary", "goal_capacity", "goal_grid", "goal_slice", "latest_baselines",
-    "load_ceiling", "load_results", "merge_baselines", "merge_results", "optimise_goal",
-    "parse_alphas", "parse_goals", "parse_seeds", "provenance", "run_baselines", "run_capacity",
-    "run_fixed_point_ceiling", "run_sweep", "save_atomic", "stored_run_summary", "sweep_median",
+    "CeilingSettings", "FLIP_FRACTIONS", "GRID_VALUES", "MeasureSettings", "RESULT_VARS",
+    "RunSettings", "RunStore", "SweepSettings", "baseline_f_max", "baseline_scan",
+    "capacity_curve", "capacity_settings", "capacity_summary", "goal_capacity", "goal_grid",
+    "goal_slice", "latest_baselines", "load_ceiling", "load_results", "merge_baselines",
+    "merge_results", "optimise_goal", "parse_alphas", "parse_goals", "parse_seeds", "provenance",
+    "run_baselines", "run_capacity", "run_fixed_point_ceiling", "run_measures", "run_sweep",
+    "save_atomic", "stored_run_summary", "sweep_median",
 ]  # fmt: skip

@@ -32,7 +32,7 @@ import numpy as np
 from ..hopfield import parse_alphas, parse_seeds, published_alphas
 from ..infomorphic import Training
 from ..layer import LayerSettings
-from ..pid import Goal
+from ..pid import OTHER_MEASURES, Goal
 
 __all__ = [
     "BaselineSettings", "CapacitySettings", "CeilingSettings", "RunSettings", "SweepSettings",
@@ -265,6 +265,57 @@ class CeilingSettings(RunSettings):
 
     def record(self) -> dict[str, Any]:
         return {"max_load": self.max_load, "seeds": list(self.seeds)}
+
+
+@dataclass(frozen=True)
+class MeasureSettings(RunSettings):
+    """Networks trained on ``goal`` at every load of ``alphas`` (one per seed), whose first
+    ``analysed`` neurons' binned tables are decomposed with each PID measure of ``measures``
+    (see :func:`~infobook.experiments.measures.run_measures`)."""
+
+    kind: ClassVar[str] = "measures"
+    n_neurons: int = 100
+    seeds: tuple[int, ...] = tuple(range(5))
+    alphas: tuple[float, ...] = (0.1, 0.3, 0.5, 0.7, 0.9, 1.1, 1.3, 1.5, 1.7, 1.9, 2.2, 2.6)
+    analysed: int = 10
+    measures: tuple[str, ...] = ("sx", "I_min", "MMI", "PM", "BROJA")
+    goal: Goal = field(default_factory=lambda: Goal.parse("redundancy"))
+    training: Training = field(default_factory=Training)
+
+    def __post_init__(self) -> None:
+        _training(self.training)
+        object.__setattr__(self, "n_neurons", _size("n_neurons", self.n_neurons))
+        object.__setattr__(self, "seeds", parse_seeds(self.seeds))
+        alphas = tuple(float(a) for a in parse_alphas(self.alphas).tolist())
+        object.__setattr__(self, "alphas", alphas)
+        analysed = _size("the number of analysed neurons", self.analysed, 1)
+        if analysed > self.n_neurons:
+            raise ValueError(
+                f"cannot analyse {analysed} neurons of networks of {self.n_neurons}; give at "
+                f"most {self.n_neurons}"
+            )
+        object.__setattr__(self, "analysed", analysed)
+        measures = tuple(str(m) for m in self.measures)
+        unknown = [m for m in measures if m not in OTHER_MEASURES]
+        if not measures or unknown or len(set(measures)) != len(measures):
+            raise ValueError(
+                f"measures must be distinct names of {', '.join(OTHER_MEASURES)}, got "
+                f"{list(self.measures)}"
+            )
+        object.__setattr__(self, "measures", measures)
+        object.__setattr__(self, "goal", Goal.parse(self.goal))
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "n_neurons": self.n_neurons,
+            "seeds": list(self.seeds),
+            "alphas": list(self.alphas),
+            "analysed": self.analysed,
+            "measures": list(self.measures),
+            "goal": self.goal.name,
+            "goal_vector": list(self.goal.weights),
+            **_training_record(self.training),
+        }
 
 
 @dataclass(frozen=True)
