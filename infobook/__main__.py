@@ -397,7 +397,7 @@ def _measures_command(args) -> int:
         measures=tuple(args.measures), goal=args.goal,
         training=Training(**_training_options(args)), **alphas,
     )  # fmt: skip
-    ds = run_measures(args.out, settings)
+    ds = run_measures(args.out, settings, backend=args.backend)
     red = ds.bits.sel(atom="red").mean(("seed", "neuron"))
     for measure in settings.measures:
         values = ", ".join(f"{v:.2f}" for v in red.sel(measure=measure).values)
@@ -673,6 +673,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma list of PID measures (sx, I_min, MMI, PM, BROJA)",
     )
     _training(meas)
+    for action in meas._actions:
+        if action.dest == "alphas":
+            action.help = (
+                "loads M/N, 'lo:hi:step' or a comma list (default: 0.1, 0.3, ... 1.9, 2.2, 2.6)"
+            )
     _common(meas, 5)
     meas.add_argument("--out", type=_results_path, required=True, help="results file (netCDF, .nc)")
 

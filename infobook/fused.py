@@ -877,7 +877,7 @@ class Step:
         self.neg = np.empty((c, n, m), dtype=bool)
         self.d_rec = np.empty((c, n, m), dtype=dtype)
         self.logs = np.empty(self.scratch[-1].shape)
-        self.value = np.empty((size, n))
+        self.value = np.zeros((size, n))
         self.grad = np.empty((size, n, n), dtype=dtype)
         self.diagonal = np.arange(n)
 

@@ -292,7 +292,9 @@ def _recall_each(
     fields of the cues still moving only (the rules of :func:`iterate`, the same states, steps
     and status): near and beyond capacity a few cues wander for ``max_steps`` while the rest
     stopped after a few updates."""
-    batch = np.broadcast_shapes(weights.shape[:-2], cues.shape[:-2])
+    batch = np.broadcast_shapes(
+        weights.shape[:-2], cues.shape[:-2], () if bias is None else bias.shape[:-1]
+    )
     k, n = cues.shape[-2:]
     max_steps = n if max_steps is None else int(max_steps)
     size = int(np.prod(batch, dtype=int))
@@ -309,7 +311,7 @@ def _recall_each(
             current = state[idx]
             h = current @ wt
             if b is not None:
-                h += b[net]
+                h = h + b[net]
             new = _sign(np, h, current, zero_field)
             fixed = (new == current).all(axis=-1)
             cycle = (new == prev[idx]).all(axis=-1) & ~fixed

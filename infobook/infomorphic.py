@@ -129,9 +129,10 @@ class Training:
         input of each network is computed from a fresh copy of its patterns with
         ``round(cue_flips N)`` bits flipped per pattern, while the teaching input and the
         target stay the clean bits; network ``k`` of a batch draws its corruptions from
-        ``default_rng([noise_seed, k])``. Early stopping and the history then recall from one
-        fixed corrupted copy (from ``default_rng([noise_seed, 1, k])``) instead of the clean
-        patterns.
+        ``default_rng([noise_seed, key])``, its key the ``ids`` of :func:`train` (default: its
+        position ``k``), so that a network's noise does not depend on its batch. Early
+        stopping and the history then recall from one fixed corrupted copy (from
+        ``default_rng([noise_seed, 1, key])``) instead of the clean patterns.
     optimizer
         ``"adam"`` (default, as published) or ``"sgd"``: plain ascent ``W += lr * grad``.
     learn_teach
@@ -463,12 +464,15 @@ class Adam:
     ) -> Any:
         """One ascent step; ``active`` (batch shape) freezes networks that are done.
         ``inplace``: update ``params`` (a C-contiguous NumPy stack (..., N, N) of the gradient's
-        dtype) and the moments in place with the compiled kernel, the same numbers."""
+        dtype) and the moments in place with the compiled kernel, the same numbers; for other
+        arrays (CuPy) it is ignored. Either way the updated parameters are returned."""
         xp = array_namespace(params)
         if self.m is None:
             self.m, self.v = xp.zeros_like(params), xp.zeros_like(params)
         self.t += 1
-        if inplace and xp is np and params.flags.c_contiguous:
+        if inplace and xp is np and not params.flags.c_contiguous:
+            raise ValueError("an in-place Adam step needs C-contiguous parameters")
+        if inplace and xp is np:
             t = params.dtype.type
             flat = params.reshape(-1, params.shape[-2] * params.shape[-1])  # a view
             on = np.ones(flat.shape[0], dtype=bool)
@@ -634,8 +638,8 @@ def train(
         Explicit initial weights (the diagonal is set to 0).
     ids : sequence of int or None
         One key per network (C order), naming its stochastic-recall streams at the checkpoints
-        (default: the positions 0, 1, ...); a run passes the networks' seeds, so that a
-        network's draws do not depend on the batch it is trained in.
+        and its cue-noise streams (default: the positions 0, 1, ...); a run passes the
+        networks' seeds, so that a network's draws do not depend on the batch it is trained in.
     **options
         The fields of :class:`Training` when ``training`` is None: ``epochs=5000, lr=0.05,
         w_teach=2.3, bins_t=2, bins_r=60, value_range=(-20, 20), dtype="float32",
@@ -757,11 +761,10 @@ def _train(
     corruption = eval_cues = None
     if noisy:
         seed = training.noise_seed
-        corruption = _Corruption(
-            patterns, training.cue_flips, [[seed, first + k] for k in range(size)]
-        )
+        streams = list(range(first, first + size)) if keys is None else list(keys)
+        corruption = _Corruption(patterns, training.cue_flips, [[seed, k] for k in streams])
         # early stopping and the history recall from one fixed corrupted copy
-        fixed = [[seed, 1, first + k] for k in range(size)]
+        fixed = [[seed, 1, k] for k in streams]
         eval_cues = _Corruption(patterns, training.cue_flips, fixed).draw()
     # the compiled loop: what does not change is made once, weights and moments in place
     fast = use_fused and teach is None and model.binning != "soft" and xp is np
@@ -781,7 +784,7 @@ def _train(
             elif fast:
                 flat_c = None if cues is None else cues.reshape(size, m, n)
                 _, grad = stepper(w.reshape(size, n, n), None if every else ids, flat_c)
-                opt.step(w, grad.reshape(w.shape), active, inplace=True)
+                w = opt.step(w, grad.reshape(w.shape), active, inplace=True)
                 continue
             elif every:
                 _, grad = _goal_and_gradient(w, patterns, goal, model, use_fused, cues)

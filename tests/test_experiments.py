@@ -217,6 +217,11 @@ def test_optimisation_can_search_the_training_noise_too(tmp_path):
         sweeps.optimise_goal(4, spec, storage=storage, seed=2)
     with pytest.raises(ValueError, match="train_flips"):
         sweeps.optimise_goal(1, spec, storage=None, train_flips=(0.3, 0.1))
+    noisy = replace(spec, training=Training(epochs=20, cue_flips=0.1))
+    with pytest.raises(ValueError, match="not both"):
+        sweeps.optimise_goal(1, noisy, storage=None, train_flips=(0.0, 0.2))
+    with pytest.raises(ValueError, match="flips no bit"):
+        SweepSettings(n_neurons=12, recall_flips=0.03)
 
 
 # ----------------------------------------------------------------- capacity curves

@@ -216,3 +216,13 @@ def test_recall_of_the_moving_cues_only_equals_the_whole_batch_update(zero_field
             np.testing.assert_array_equal(a, b)
         seen |= {int(v) for v in got.status.ravel()}
     assert seen == {0, 1, 2}  # fixed points, two-cycles and cues stopped at max_steps
+    # a batch of biases alone makes a batch of networks; integer weights stay integer states
+    w = np.round(rng.normal(size=(25, 25)) * 3).astype(int) * (1 - np.eye(25, dtype=int))
+    cues = rng.choice([-1, 1], (18, 25))
+    bias = rng.normal(size=(3, 25))
+    got = hf.recall(w, cues, bias, zero_field=zero_field)
+    ref = hf.iterate(lambda s: s @ w.T + bias[..., None, :], cues, None, zero_field)
+    assert got.states.shape == ref.states.shape == (3, 18, 25)
+    assert got.states.dtype == ref.states.dtype
+    np.testing.assert_array_equal(got.states, ref.states)
+    np.testing.assert_array_equal(got.steps, ref.steps)

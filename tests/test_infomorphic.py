@@ -274,6 +274,19 @@ def test_cue_noise_training_is_seeded_and_independent_of_chunking():
     assert np.all(np.diagonal(a.weights, axis1=-2, axis2=-1) == 0)  # no self-coupling
 
 
+def test_a_networks_cue_noise_follows_its_key_not_its_place_in_the_batch():
+    # the sweeps' bisection trains subsets of the seeds: network 11 alone gets the noise it
+    # gets in the batch of 10, 11, 12
+    p = hf.random_patterns(20, 30, seed=4, batch=(3,), dtype=np.float64)
+    init = im.initial_weights(30, 2, batch=(3,), dtype=np.float64)
+    kw = dict(epochs=40, cue_flips=0.1, noise_seed=7, dtype=np.float64, early_stop=False)
+    batch = im.train(p, initial=init, ids=[10, 11, 12], **kw)
+    alone = im.train(p[1:2], initial=init[1:2], ids=[11], **kw)
+    np.testing.assert_allclose(alone.weights[0], batch.weights[1], rtol=1e-12, atol=1e-15)
+    moved = im.train(p[1:2], initial=init[1:2], ids=[10], **kw)
+    assert not np.allclose(moved.weights[0], batch.weights[1])
+
+
 def test_training_on_corrupted_cues_repairs_more_of_a_corrupted_cue():
     """At alpha = 0.5, N = 100, networks trained on 10 % corrupted cues repair cues with 10 % of
     their bits flipped better than networks trained on clean patterns (teaching input off at

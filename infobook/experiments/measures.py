@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from .. import atoms
-from ..backend import to_numpy
+from ..backend import Backend, get_backend, to_numpy
 from ..hopfield import loads_to_patterns, pattern_bank
 from ..infomorphic import evaluate, initial_weights, train
 from ..neuron import forward
@@ -65,6 +65,7 @@ def run_measures(
     out: Path | str,
     settings: MeasureSettings | None = None,
     *,
+    backend: str | Backend | None = None,
     progress: bool = True,
     on_load_done: Callable[[float], None] | None = None,
 ) -> Any:
@@ -72,16 +73,21 @@ def run_measures(
     banks and initial weights, all seeds as one batch) and decompose the binned tables of its
     first ``settings.analysed`` neurons with every measure; each load is saved as it completes
     and a rerun resumes. Returns the dataset: ``bits`` (alpha, seed, neuron, measure, atom), the
-    networks' recall accuracy ``a_cos`` (alpha, seed), ``done`` and ``seconds`` per load."""
+    networks' recall accuracy ``a_cos`` (alpha, seed), ``done`` and ``seconds`` per load. The
+    networks train on ``backend`` (recorded in the provenance); the decompositions run on the
+    CPU."""
     settings = MeasureSettings() if settings is None else settings
+    chosen = get_backend(backend, default="numpy")
     store = RunStore(out, settings, _template(settings))
-    todo = store.begin(backend="numpy; the other measures are dit's, on the CPU")
+    todo = store.begin(backend=f"{chosen.reason}; the PID measures run on the CPU")
     n, seeds, recipe = settings.n_neurons, list(settings.seeds), settings.training
     ms = loads_to_patterns(np.asarray(settings.alphas), n)
     patterns_at = dict(zip(settings.alphas, ms.tolist(), strict=True))
-    bank = pattern_bank(seeds, int(ms.max()), n, dtype=np.dtype(recipe.dtype))
+    xp = chosen.xp
+    bank = xp.asarray(pattern_bank(seeds, int(ms.max()), n, dtype=np.dtype(recipe.dtype)))
     init = np.stack([initial_weights(n, s, scale=recipe.init_scale, dtype=recipe.dtype)
                      for s in seeds])  # fmt: skip
+    init = xp.asarray(init)
     ds = store.ds
     bar = store.progress(f"measures N={n}", progress)
     for key in todo:
@@ -92,9 +98,11 @@ def run_measures(
         pats = bank[:, :m]
         res = train(pats, settings.goal, training=recipe, initial=init, ids=seeds)
         ev = evaluate(
-            res.weights, pats, settings.goal, recipe.model, **recipe.recall_options(ids=seeds)
-        )
-        tables = to_numpy(forward(res.weights, pats, recipe.model)["pmf"])[:, : settings.analysed]
+            res.weights, pats, settings.goal, recipe.model, teach=res.w_teach,
+            **recipe.recall_options(ids=seeds),
+        )  # fmt: skip
+        fw = forward(res.weights, pats, recipe.model, teach=res.w_teach)
+        tables = to_numpy(fw["pmf"])[:, : settings.analysed]
         tables = tables.astype(np.float64)  # the float32 table, normalised in float64
         tables /= tables.sum(axis=(-3, -2, -1), keepdims=True)
         for measure in settings.measures:

@@ -169,6 +169,8 @@ class SweepSettings(RunSettings):
     ``recall_flips`` > 0 measures the associative capacity instead: a load is stored when the
     networks recall their patterns from cues with ``round(recall_flips N)`` bits flipped
     (a_cos >= 0.95 against the patterns, the recurrent input and recall started at the cues;
+    the training is unchanged, so with clean training its early stop still comes at perfect
+    recall from the clean patterns, as in the baseline runs;
     network ``s``'s cues at M patterns from ``default_rng([CUE_TAG, M, s])``, with
     :data:`infobook.experiments.sweeps.CUE_TAG`).
     """
@@ -188,6 +190,11 @@ class SweepSettings(RunSettings):
         flips = float(self.recall_flips)
         if not 0 <= flips < 1:
             raise ValueError(f"recall_flips is a fraction of the bits in [0, 1), got {flips}")
+        if flips and round(flips * int(self.n_neurons)) == 0:
+            raise ValueError(
+                f"recall_flips {flips} flips no bit of {self.n_neurons} neurons; give at least "
+                f"{0.5 / int(self.n_neurons):.3g}"
+            )
         object.__setattr__(self, "recall_flips", flips)
         if self.search not in SEARCHES:
             raise ValueError(f"unknown search {self.search!r}; choose one of {', '.join(SEARCHES)}")

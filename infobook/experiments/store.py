@@ -244,9 +244,10 @@ class RunStore:
         bad = (bad.any(wider) if wider else bad) & (self.ds.done == 1)
         count = int(bad.sum())
         if count:
-            for name in self.ds.data_vars:
-                if name not in ("done", "seconds") and set(self.dims) <= set(self.ds[name].dims):
-                    self.ds[name] = self.ds[name].where(~bad)
+            for name, values in self.ds.data_vars.items():
+                measured = name not in ("done", "seconds") and name not in self.identity
+                if measured and values.dtype.kind == "f" and set(self.dims) <= set(values.dims):
+                    self.ds[name] = values.where(~bad)
             self.ds["done"] = self.ds.done.where(~bad, 0).astype(np.int8)
             self.ds["seconds"] = self.ds.seconds.where(~bad, 0.0)
             self._retrained = f"{count} entries whose {var} was not finite"

@@ -413,6 +413,11 @@ def optimise_goal(
         lo, hi = (float(v) for v in train_flips)
         if not 0 <= lo <= hi < 1:
             raise ValueError(f"train_flips must be 0 <= lo <= hi < 1, got {train_flips!r}")
+        if spec.training.cue_flips:
+            raise ValueError(
+                "the training's cue noise is either searched (train_flips) or fixed "
+                f"(cue_flips = {spec.training.cue_flips}), not both"
+            )
         train_flips = (lo, hi)
     settings = spec.to_json()
     stored = study.user_attrs.get("settings", settings)
