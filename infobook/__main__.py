@@ -101,6 +101,20 @@ def _fraction(text: str) -> float:
     return value
 
 
+def _start_goals(text: str) -> list[tuple[str, float | None]]:
+    from .pid import NAMED_GOALS
+
+    out = []
+    for item in (t for t in text.split(",") if t):
+        name, _, flips = item.partition("@")
+        if name not in NAMED_GOALS:
+            raise argparse.ArgumentTypeError(
+                f"unknown goal {name!r}; choose among {', '.join(NAMED_GOALS)}"
+            )
+        out.append((name, _fraction(flips) if flips else None))
+    return out
+
+
 def _fraction_range(text: str) -> tuple[float, float]:
     parts = text.split(",")
     if len(parts) != 2:
@@ -290,6 +304,7 @@ def _sweep_command(args) -> int:
                 seed=args.seed,
                 client=client,
                 train_flips=args.search_train_flips,
+                start=args.start,
                 backend=args.backend,
             )
             print(
@@ -816,6 +831,13 @@ def build_parser() -> argparse.ArgumentParser:
     opt.add_argument("--storage", default="sqlite:///goal_study.db", help="Optuna storage URL")
     opt.add_argument("--study", default="goal-capacity", help="study name")
     opt.add_argument("--seed", type=int, default=0, help="seed of the sampler")
+    opt.add_argument(
+        "--start",
+        type=_start_goals,
+        default=[],
+        help="comma list of goals a new study tries first, each a goal name with its training "
+        "noise as NAME@FLIPS when that is searched (e.g. redundancy@0.1,optimized_ii@0.1)",
+    )
     opt.add_argument(
         "--search-train-flips",
         type=_fraction_range,

@@ -73,6 +73,7 @@ def test_help_of_the_module_lists_backend():
         (["measures", "--measures", "sx,foo", "--out", "x.nc"], "distinct names"),
         (["measures", "--analysed", "200", "--out", "x.nc"], "at most 100"),
         (["optimise", "--search-train-flips", "0.1"], "'lo,hi'"),
+        (["optimise", "--start", "redundant@0.1"], "unknown goal"),
         (["landscape", "--recall-flips", "1.2", "--out", "x.nc"], "[0, 1)"),
         (["ceiling", "--sizes", "1", "--out", "x.nc"], "sizes"),
         (["ceiling", "--sizes", "a,b", "--out", "x.nc"], "integers"),

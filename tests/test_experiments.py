@@ -209,7 +209,11 @@ def test_optimisation_can_search_the_training_noise_too(tmp_path):
         recall_flips=0.1,
     )  # fmt: skip
     storage = f"sqlite:///{tmp_path / 'study.db'}"
-    study = sweeps.optimise_goal(3, spec, storage=storage, seed=2, train_flips=(0.05, 0.3))
+    study = sweeps.optimise_goal(
+        3, spec, storage=storage, seed=2, train_flips=(0.05, 0.3), start=[("redundancy", 0.1)]
+    )
+    assert study.trials[0].params == {**dict.fromkeys(sweeps.ATOMS, 0.0), "red": 1.0,
+                                      "train_flips": 0.1}  # fmt: skip
     for t in study.trials:
         assert 0.05 <= t.params["train_flips"] <= 0.3
         assert set(t.params) == {*sweeps.ATOMS, "train_flips"}

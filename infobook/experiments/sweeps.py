@@ -357,6 +357,7 @@ def optimise_goal(
     parallel: int | None = None,
     bounds: tuple[float, float] = (-1.0, 1.0),
     train_flips: tuple[float, float] | None = None,
+    start: Sequence[tuple[Goal | str | Sequence[float], float | None]] = (),
     backend: str | Backend | None = None,
     progress: bool = True,
 ) -> Any:
@@ -365,7 +366,8 @@ def optimise_goal(
     ``train_flips`` (lo, hi): search the training's cue noise too, a sixth parameter
     ``train_flips`` in [lo, hi] that each trial trains with (``Training.cue_flips``); with
     ``spec.recall_flips`` the objective is then the associative capacity of goal and training
-    noise together.
+    noise together. ``start``: (goal, training noise or None) pairs a new study tries first
+    (known goals, before the sampler's own proposals); the weights are clipped to ``bounds``.
 
     ``sampler`` is ``"tpe"`` or ``"cmaes"`` (seeded with ``seed``). The study is persisted in
     ``storage`` (an Optuna storage URL; SQLite by default, None: in memory) under
@@ -432,6 +434,15 @@ def optimise_goal(
             f"study {study_name!r} in {storage} searched the training noise over "
             f"{study.user_attrs.get('train_flips')}, not {searched}; choose another --study"
         )
+    if not study.trials:
+        for goal, flips in start:
+            weights = np.clip(Goal.parse(goal).weights, *bounds).tolist()
+            params = dict(zip(ATOMS, weights, strict=True))
+            if train_flips is not None:
+                if flips is None:
+                    raise ValueError("a start goal needs its training noise when it is searched")
+                params["train_flips"] = float(np.clip(flips, *train_flips))
+            study.enqueue_trial(params)
     study.set_user_attr("train_flips", searched)
     study.set_user_attr("settings", settings)
     study.set_user_attr("backend", here.reason)
