@@ -520,13 +520,13 @@ def _common(p: argparse.ArgumentParser, seeds: int) -> None:
     p.add_argument("--debug", action="store_true", help="show the traceback of an error")
 
 
-def _training(p: argparse.ArgumentParser) -> None:
+def _training(p: argparse.ArgumentParser, loads: str = "the published grid 0.01:2.01:0.05") -> None:
     p.add_argument("--neurons", type=_int_at_least(2), default=100, help="network size N")
     p.add_argument(
         "--alphas",
         type=_alphas,
         default=None,
-        help="loads M/N, 'lo:hi:step' or a comma list (default: the published grid 0.01:2.01:0.05)",
+        help=f"loads M/N, 'lo:hi:step' or a comma list (default: {loads})",
     )
     p.add_argument("--epochs", type=_int_at_least(1), default=5000, help="Adam steps at most")
     p.add_argument("--lr", type=_positive_float, default=0.05, help="Adam's learning rate")
@@ -687,12 +687,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=["sx", "I_min", "MMI", "PM", "BROJA"],
         help="comma list of PID measures (sx, I_min, MMI, PM, BROJA)",
     )
-    _training(meas)
-    for action in meas._actions:
-        if action.dest == "alphas":
-            action.help = (
-                "loads M/N, 'lo:hi:step' or a comma list (default: 0.1, 0.3, ... 1.9, 2.2, 2.6)"
-            )
+    _training(meas, loads="0.1, 0.3, ... 1.9, 2.2, 2.6")
     _common(meas, 5)
     meas.add_argument("--out", type=_results_path, required=True, help="results file (netCDF, .nc)")
 

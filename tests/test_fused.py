@@ -112,9 +112,10 @@ def test_the_step_of_some_networks_equals_their_rows_of_the_whole_stack():
         v, g = step(w, ids, c)
         np.testing.assert_array_equal(v[ids], whole_v[ids])
         np.testing.assert_array_equal(g[ids], whole_g[ids])
-        ref_v, ref_g = im.goal_and_gradient(w, p, goal, kernel="fused", cues=c)
-        np.testing.assert_array_equal(whole_g, ref_g)
-        np.testing.assert_allclose(whole_v, ref_v, rtol=1e-6)
+        # and the whole stack is the array program's, to float32 rounding
+        ref_v, ref_g = im.goal_and_gradient(w, p, goal, kernel="array", cues=c)
+        assert _rel(whole_g, ref_g) < 1e-5
+        assert _rel(whole_v, ref_v) < 1e-5
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
