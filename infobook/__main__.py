@@ -152,21 +152,49 @@ def _alphas(text: str):
 
 
 def _rules(text: str) -> list[str]:
-    """A comma list of rule names of ``infobook.rules.RULES`` or ``infomorphic:GOAL``."""
+    """A comma list of rule names of ``infobook.rules.RULES`` or ``infomorphic:GOAL``, GOAL a
+    goal name or five weights in brackets, ``infomorphic:[unq_T,unq_R,red,syn,res]``."""
+    import re
+
     from .rules import RULES
 
-    names = [r for r in text.replace(" ", "").split(",") if r]
+    names = [r for r in re.split(r",(?![^\[]*\])", text.replace(" ", "")) if r]
     if not names:
         raise argparse.ArgumentTypeError("the list of rules is empty")
     for name in names:
         if name.startswith("infomorphic:"):
-            _goal(name.split(":", 1)[1])
+            _rule_goal(name)
         elif name not in RULES:
             raise argparse.ArgumentTypeError(
                 f"unknown learning rule {name!r}; choose from {', '.join(sorted(RULES))} or "
-                "infomorphic:GOAL (a goal name)"
+                "infomorphic:GOAL (a goal name or five weights '[unq_T,unq_R,red,syn,res]')"
             )
     return names
+
+
+def _rule_goal(name: str):
+    """The goal of an ``infomorphic:GOAL`` rule: a name, or five weights in brackets."""
+    goal = name.split(":", 1)[1]
+    if goal.startswith("[") != goal.endswith("]"):
+        raise argparse.ArgumentTypeError(f"unbalanced brackets in the rule {name!r}")
+    if goal.startswith("["):
+        weights = _goal(goal[1:-1])
+        if not isinstance(weights, list):
+            raise argparse.ArgumentTypeError(
+                f"brackets hold five weights 'unq_T,unq_R,red,syn,res', got {goal!r}"
+            )
+        return weights
+    try:
+        float(goal)
+        bare_number = True
+    except ValueError:
+        bare_number = False
+    if "," in goal or bare_number:
+        raise argparse.ArgumentTypeError(
+            f"five goal weights in a list of rules go in brackets, "
+            f"infomorphic:[unq_T,unq_R,red,syn,res]; got {name!r}"
+        )
+    return _goal(goal)
 
 
 def _number_list(kind: type, what: str):
@@ -282,9 +310,9 @@ def _sweep_command(args) -> int:
             loads = len(spec.alphas)
             if args.search == "bisect":
                 loads = int(np.ceil(np.log2(loads))) + 2
-            steps = len(goals) * args.seeds * loads * args.epochs
+            steps = len(goals) * len(args.seeds) * loads * args.epochs
             cost = _estimate(steps, args.binning, args.neurons)
-            print(f"landscape of {len(goals)} goals x {args.seeds} seeds: {cost}")
+            print(f"landscape of {len(goals)} goals x {len(args.seeds)} seeds: {cost}")
             ds = sweeps.run_sweep(args.out, goals, spec, client=client, backend=args.backend)
             med = sweeps.sweep_median(ds)
             best = int(np.nanargmax(med.values))
@@ -330,8 +358,8 @@ def _capacity_command(args) -> int:
     )
     alphas = parse_alphas(args.alphas)
     loads = len(alphas) if args.search == "scan" else int(np.ceil(np.log2(len(alphas)))) + 2
-    steps = loads * args.seeds * args.epochs
-    print(f"capacity of {settings.goal.label}: {loads} loads x {args.seeds} networks, "
+    steps = loads * len(args.seeds) * args.epochs
+    print(f"capacity of {settings.goal.label}: {loads} loads x {len(args.seeds)} networks, "
           f"{_estimate(steps, args.binning, args.neurons)} (early stops make it less)")  # fmt: skip
     ds = run_capacity(
         args.out, alphas=alphas, settings=settings, backend=args.backend,
@@ -356,8 +384,9 @@ def _baselines_command(args) -> int:
         if name.startswith("infomorphic:"):
             from .infomorphic import make_rule
 
-            goal = _goal(name.split(":", 1)[1])  # a goal name (a comma separates rules)
-            label = f"G = {goal} ({args.epochs} epochs"
+            goal = _rule_goal(name)  # a goal name or five weights
+            shown = goal if isinstance(goal, str) else "[" + ", ".join(f"{w:g}" for w in goal) + "]"
+            label = f"G = {shown} ({args.epochs} epochs"
             label += f", {args.cue_flips:.0%} cue flips)" if args.cue_flips else ")"
             rules[label] = make_rule(goal, epochs=args.epochs, cue_flips=args.cue_flips)
         else:
@@ -369,6 +398,8 @@ def _baselines_command(args) -> int:
         args.seeds,
         args.alphas,
         mpf_steps=args.mpf_steps,
+        markov=args.markov,
+        stop_after=args.stop_after,
         reuse=args.reuse,
         backend=args.backend,
     )
@@ -388,8 +419,9 @@ def _ceiling_command(args) -> int:
     from .rules import cover_network_capacity
 
     ds = run_fixed_point_ceiling(
-        args.out, args.sizes, args.seeds, max_load=args.max_load, backend=args.backend
-    )
+        args.out, args.sizes, args.seeds, max_load=args.max_load, markov=args.markov,
+        backend=args.backend,
+    )  # fmt: skip
     for n in args.sizes:
         ac = ds.alpha_c.sel(n_neurons=n)
         print(
@@ -462,7 +494,7 @@ def _digits_command(args) -> int:
     layer = LayerSettings(epochs=args.epochs, bins=tuple(args.bins))
     goal = args.goal
     networks = list(NETWORKS) if args.networks is None else args.networks
-    base = DigitsSettings(parse_seeds_arg(args.seeds), tuple(args.sizes), layer)
+    base = DigitsSettings(args.seeds, tuple(args.sizes), layer)
     if args.optimise and goal is not None:
         raise ValueError("give either --goal or --optimise (which finds the goal), not both")
     if not args.optimise and goal is None and "trivariate_optimised" in networks:
@@ -475,7 +507,7 @@ def _digits_command(args) -> int:
         goal = best_goal(study)
         print(f"best goal after {len(study.trials)} trials (validation accuracy "
               f"{study.best_value:.3f}): {goal}")  # fmt: skip
-    settings = DigitsSettings(parse_seeds_arg(args.seeds), tuple(args.sizes), layer, goal)
+    settings = DigitsSettings(args.seeds, tuple(args.sizes), layer, goal)
     ds = run_digits(args.out, settings, networks, backend=args.backend)
     for readout in ("infomorphic", "logistic"):
         table = digits_summary(ds, readout).map(lambda v: f"{100 * v[0]:.1f} +- {100 * v[1]:.1f}")
@@ -485,8 +517,20 @@ def _digits_command(args) -> int:
     return 0
 
 
-def parse_seeds_arg(n: int) -> tuple[int, ...]:
-    return tuple(range(int(n)))
+def _seeds(text: str) -> tuple[int, ...]:
+    """``K`` (seeds 0 .. K-1) or ``LO:HI`` (seeds LO .. HI-1, for example fresh seeds)."""
+    lo, sep, hi = text.strip().partition(":")
+    try:
+        first, stop = (int(lo), int(hi)) if sep else (0, int(lo))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"seeds are a number K (seeds 0 .. K-1) or a range LO:HI, got {text!r}"
+        ) from None
+    if first < 0 or stop <= first:
+        raise argparse.ArgumentTypeError(
+            f"seeds LO:HI need 0 <= LO < HI (at least one seed), got {text!r}"
+        )
+    return tuple(range(first, stop))
 
 
 def _json_goal(text: str) -> dict[str, float]:
@@ -503,12 +547,23 @@ def _json_goal(text: str) -> dict[str, float]:
         ) from None
 
 
+def _markov_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--markov",
+        type=_fraction,
+        default=None,
+        help="correlated patterns: unbiased Markov chains along the neuron index whose "
+        "neighbouring bits agree with this probability p (default: independent fair bits)",
+    )
+
+
 def _common(p: argparse.ArgumentParser, seeds: int) -> None:
     p.add_argument(
         "--seeds",
-        type=_int_at_least(1),
-        default=seeds,
-        help="networks per load: seeds 0 .. SEEDS-1",
+        type=_seeds,
+        default=tuple(range(seeds)),
+        help=f"networks per load: a number K (seeds 0 .. K-1; default {seeds}) or a range "
+        "LO:HI (seeds LO .. HI-1, fresh networks for a held-out check)",
     )
     p.add_argument(
         "--backend",
@@ -619,7 +674,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="comma list of rule names (default: hebbian, pseudo_inverse, storkey, descent_l2, "
         "lp_optimum, krauth_mezard, adatron, max_stability, mpf); 'infomorphic:GOAL' trains "
-        "infomorphic networks on GOAL (a goal name) for --epochs steps",
+        "infomorphic networks on GOAL (a goal name, or five weights in brackets, "
+        "'infomorphic:[unq_T,unq_R,red,syn,res]') for --epochs steps",
     )
     b.add_argument(
         "--epochs", type=_int_at_least(1), default=5000, help="Adam steps of infomorphic rules"
@@ -640,6 +696,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     b.add_argument(
         "--mpf-steps", type=_int_at_least(1), default=40_000, help="gradient steps of MPF"
+    )
+    _markov_option(b)
+    b.add_argument(
+        "--stop-after",
+        type=_int_at_least(1),
+        default=None,
+        help="once every network of a rule has failed from the clean cue at this many loads in "
+        "a row, its higher loads count as not stored, untrained (default: train every load)",
     )
     _common(b, 20)
     b.add_argument("--out", type=_results_path, required=True, help="results file (netCDF, .nc)")
@@ -663,6 +727,7 @@ def build_parser() -> argparse.ArgumentParser:
     ceil.add_argument(
         "--max-load", type=_positive_float, default=2.4, help="patterns drawn: MAX_LOAD * N"
     )
+    _markov_option(ceil)
     _common(ceil, 10)
     ceil.add_argument("--out", type=_results_path, required=True, help="results file (netCDF, .nc)")
 

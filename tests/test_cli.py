@@ -78,6 +78,14 @@ def test_help_of_the_module_lists_backend():
         (["ceiling", "--sizes", "1", "--out", "x.nc"], "sizes"),
         (["ceiling", "--sizes", "a,b", "--out", "x.nc"], "integers"),
         (["baselines", "--rules", "nonsense", "--out", "x.nc"], "unknown learning rule"),
+        (["baselines", "--rules", "infomorphic:1,0,1,0,0", "--out", "x.nc"], "in brackets"),
+        (["baselines", "--rules", "infomorphic:[1,0,1]", "--out", "x.nc"], "five weights"),
+        (["baselines", "--rules", "infomorphic:[1,0,1,0,0", "--out", "x.nc"], "brackets"),
+        (["baselines", "--markov", "1.5", "--out", "x.nc"], "--markov"),
+        (["baselines", "--stop-after", "0", "--out", "x.nc"], "--stop-after"),
+        (["baselines", "--seeds", "5:5", "--out", "x.nc"], "LO < HI"),
+        (["baselines", "--seeds", "a:b", "--out", "x.nc"], "range LO:HI"),
+        (["ceiling", "--markov", "-0.1", "--out", "x.nc"], "--markov"),
         (["dense", "--rules", "storkey", "--out", "x.nc"], "hebbian, hebbian_no_bias, infomorphic"),
         (["dense", "--sizes", "2", "--out", "x.nc"], "sizes >= 3"),
         (["dense", "--flips", "0.7", "--out", "x.nc"], "[0, 0.5)"),
@@ -141,3 +149,18 @@ def test_debug_shows_the_traceback(tmp_path):
         capture_output=True, text=True,
     )  # fmt: skip
     assert proc.returncode != 0 and "Traceback" in proc.stderr and "max_load" in proc.stderr
+
+
+def test_seed_ranges_and_goal_weights_reach_the_baselines_run(capsys, tmp_path):
+    out = tmp_path / "b.nc"
+    argv = [
+        "baselines", "--rules", "hebbian,infomorphic:[0, 0, 1, 0, 0]", "--epochs", "3",
+        "--neurons", "12", "--seeds", "4:6", "--alphas", "0.2,0.5", "--out", str(out),
+    ]  # fmt: skip
+    code, text, _ = run_cli(capsys, *argv)
+    assert code == 0 and "G = [0, 0, 1, 0, 0] (3 epochs)" in text
+    from infobook.experiments import load_results
+
+    ds = load_results(out)
+    assert ds.seed.values.tolist() == [4, 5]
+    assert ds.rule.values.tolist() == ["hebbian", "G = [0, 0, 1, 0, 0] (3 epochs)"]

@@ -313,6 +313,45 @@ def test_baseline_run_agrees_with_the_scan_and_resumes(tmp_path):
     assert not (tmp_path / "x.nc").exists()
 
 
+def test_baseline_run_on_correlated_patterns_skips_loads_past_every_networks_edge(tmp_path):
+    alphas = [0.1, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0]
+    args = (["hebbian", "lp_optimum"], 20, 3, alphas)
+    opts = {"flips": (0.0, 0.1), "markov": 0.8, "progress": False}
+    full = run_baselines(tmp_path / "full.nc", *args, **opts)
+    trained = []
+    short = run_baselines(tmp_path / "short.nc", *args, **opts, stop_after=2,
+                          on_load_done=lambda r, a: trained.append((r, a)))  # fmt: skip
+    clean = full.a_cos.sel(flip=0.0)
+    for rule in ("hebbian", "lp_optimum"):
+        fails = (clean.sel(rule=rule) < hf.THETA).all("seed").values
+        # the first load after two loads in a row where every network failed
+        edge = next(i + 2 for i in range(len(alphas) - 2) if fails[i] and fails[i + 1])
+        assert edge < len(alphas)  # some loads are skipped
+        assert [a for r, a in trained if r == rule] == alphas[:edge]
+        assert (short.seconds.sel(rule=rule).values[edge:] == 0).all()
+        assert short.a_cos.sel(rule=rule).isel(alpha=slice(edge, None)).isnull().all()
+        np.testing.assert_array_equal(
+            short.a_cos.sel(rule=rule).isel(alpha=slice(0, edge)).values,
+            full.a_cos.sel(rule=rule).isel(alpha=slice(0, edge)).values,
+        )
+    # the capacity is the same: the skipped loads were failures anyway
+    np.testing.assert_array_equal(
+        capacity_from_scan(baseline_scan(short)).values,
+        capacity_from_scan(baseline_scan(full)).values,
+    )
+    # the patterns are the Markov chains of the seeds, and the setting is recorded
+    direct = hf.capacity_scan(["hebbian"], 20, alphas, 3, markov=0.8, dtype=np.float64)
+    np.testing.assert_allclose(
+        baseline_scan(full).a_cos.sel(rule="hebbian").values, direct.a_cos.values[0]
+    )
+    assert json.loads(full.attrs["settings"])["markov"] == 0.8
+    assert "markov" not in json.loads(small_baselines(tmp_path / "iid.nc").attrs["settings"])
+    with pytest.raises(ValueError, match="other settings"):
+        run_baselines(tmp_path / "short.nc", *args, **opts)
+    with pytest.raises(ValueError, match="flip fraction 0"):
+        run_baselines(tmp_path / "x.nc", *args, flips=(0.1,), stop_after=2, progress=False)
+
+
 def test_baseline_runs_split_over_loads_merge_into_the_single_run(tmp_path):
 
     def run(path, alphas):
@@ -401,6 +440,14 @@ def test_fixed_point_ceiling_run_resumes_and_matches_the_direct_computation(tmp_
     np.testing.assert_allclose(ds.alpha_c.values, ds.capacity.values / [[12], [20]])
     with pytest.raises(ValueError, match="other settings"):
         run_fixed_point_ceiling(out, [12], 2, max_load=2.0, progress=False)
+    # correlated patterns: the banks are the seeds' Markov chains
+    corr = run_fixed_point_ceiling(tmp_path / "corr.nc", [20], 2, markov=0.7, progress=False)
+    bank = hf.pattern_bank([0, 1], 48, 20, markov=0.7)
+    np.testing.assert_array_equal(corr.capacity.values[0], rules.fixed_point_capacity(bank))
+    assert json.loads(corr.attrs["settings"])["markov"] == 0.7
+    assert "markov" not in json.loads(ds.attrs["settings"])
+    with pytest.raises(ValueError, match="other settings"):
+        run_fixed_point_ceiling(tmp_path / "corr.nc", [20], 2, progress=False)
     with pytest.raises(ValueError, match="sizes"):
         run_fixed_point_ceiling(tmp_path / "x.nc", [1], 2, progress=False)
 

@@ -75,6 +75,8 @@ def run_baselines(
     look_ahead: int = 5,
     mpf_steps: int = 40_000,
     dtype: str = "float64",
+    markov: float | None = None,
+    stop_after: int | None = None,
     backend: str | Backend | None = None,
     progress: bool = True,
     on_load_done: Callable[[str, float], None] | None = None,
@@ -100,6 +102,14 @@ def run_baselines(
     clean cue and 10 % and 20 %, which are always recalled. The patterns move to ``backend``
     once; rules solved by SciPy (the exact optima) run on the CPU whatever it is.
 
+    ``markov``: the patterns are the correlated Markov chains of
+    :func:`infobook.hopfield.markov_patterns` with this ``p`` (default: independent fair
+    bits). ``stop_after``: once every network of a rule has failed from the clean cue (a_cos
+    below 0.95) at ``stop_after`` finished loads in a row, its higher loads are marked done
+    without training and count as not stored (NaN, which :func:`baseline_scan` reads as a
+    failure); capacity curves fall steeply past their edge, and the skipped loads are the
+    expensive ones. Default: every load is trained.
+
     Returns the dataset with ``a_cos``, ``a_theta`` and ``fixed`` (dims ``rule, alpha, seed,
     flip``), ``done`` and ``seconds`` (dims ``rule, alpha``). :func:`baseline_scan` turns it into
     the per-rule views that :func:`infobook.hopfield.capacity_from_scan` reads, and
@@ -114,7 +124,9 @@ def run_baselines(
     )
     if not named:
         raise ValueError("no rules given: pass rule names or a mapping from names to rules")
-    settings = BaselineSettings(n_neurons, seeds, tuple(flips), look_ahead, mpf_steps, dtype)
+    settings = BaselineSettings(
+        n_neurons, seeds, tuple(flips), look_ahead, mpf_steps, dtype, markov, stop_after
+    )
     chosen = get_backend(backend, default="numpy")
     alphas = parse_alphas(alphas)
     rule_names = list(named)
@@ -125,13 +137,19 @@ def run_baselines(
     ms = loads_to_patterns(alphas, n)
     patterns_at = dict(zip(alphas.tolist(), ms.tolist(), strict=True))
     xp = chosen.xp
-    bank = xp.asarray(pattern_bank(settings.seeds, int(ms.max()), n, dtype=settings.dtype))
+    bank = pattern_bank(settings.seeds, int(ms.max()), n, markov=settings.markov,
+                        dtype=settings.dtype)  # fmt: skip
+    bank = xp.asarray(bank)
     ds = store.ds
     bar = store.progress(f"baselines N={n}", progress)
     for key in todo:
         rule, alpha = key["rule"], key["alpha"]
         m = int(patterns_at[float(alpha)])
         bar.set_postfix(rule=rule, alpha=float(alpha), M=m)
+        if settings.stop_after is not None and _past_edge(ds, rule, alpha, settings.stop_after):
+            store.finish(key, 0.0)  # not trained: counts as not stored
+            bar.update()
+            continue
         pats = bank[:, :m]
         t0 = time.perf_counter()
         if named[rule] is mpf:
@@ -158,6 +176,19 @@ def run_baselines(
             on_load_done(rule, float(alpha))
     bar.close()
     return ds
+
+
+def _past_edge(ds: Any, rule: str, alpha: Any, stop_after: int) -> bool:
+    """Whether every network of ``rule`` failed from the clean cue at the ``stop_after``
+    finished loads just below ``alpha`` (a skipped load counts as failed)."""
+    below = ds.sel(rule=rule).where(ds.alpha < alpha, drop=True)
+    if below.sizes["alpha"] < stop_after:
+        return False
+    last = below.isel(alpha=slice(-stop_after, None))
+    if not bool((last.done == 1).all()):
+        return False
+    clean = last.a_cos.sel(flip=0.0).fillna(-1.0)
+    return bool((clean < THETA).all())
 
 
 def merge_baselines(target: Path | str, source: Path | str) -> Any:

@@ -43,6 +43,7 @@ def run_fixed_point_ceiling(
     seeds: Sequence[int] | int = 10,
     *,
     max_load: float = 2.4,
+    markov: float | None = None,
     backend: str | Backend | None = None,
     progress: bool = True,
     on_network_done: Callable[[int, int], None] | None = None,
@@ -52,7 +53,9 @@ def run_fixed_point_ceiling(
     :func:`infobook.experiments.capacity.run_capacity`.
 
     Network ``(N, seed)`` stores the first M patterns of ``pattern_bank([seed], M_max, N)``
-    (the banks of the capacity scans) with ``M_max = ceil(max_load N)``. Returns a dataset with
+    (the banks of the capacity scans) with ``M_max = ceil(max_load N)``; with ``markov`` the
+    banks hold the correlated Markov-chain patterns of that ``p``
+    (:func:`infobook.hopfield.markov_patterns`). Returns a dataset with
     ``capacity`` (in patterns; NaN until done), ``alpha_c = capacity / N``, ``done`` and
     ``seconds``, dims ``(n_neurons, seed)``. The least distance programs are SciPy's and run
     on the CPU: ``backend`` is accepted like everywhere and recorded in the provenance.
@@ -63,7 +66,7 @@ def run_fixed_point_ceiling(
         raise ValueError(f"sizes must be integers, got {sizes!r}") from None
     if not sizes or min(sizes) < 2 or len(set(sizes)) != len(sizes):
         raise ValueError(f"sizes must be distinct network sizes >= 2, got {sizes}")
-    settings = CeilingSettings(seeds, max_load)
+    settings = CeilingSettings(seeds, max_load, markov)
     chosen = get_backend(backend, default="numpy")
     store = RunStore(out, settings, _template(sizes, settings.seeds))
     todo = store.begin(backend=f"{chosen.reason}; the exact solvers run on the CPU (SciPy)")
@@ -72,7 +75,7 @@ def run_fixed_point_ceiling(
     for key in todo:
         n, s = key["n_neurons"], key["seed"]
         t0 = time.perf_counter()
-        bank = pattern_bank([s], int(np.ceil(settings.max_load * n)), n)
+        bank = pattern_bank([s], int(np.ceil(settings.max_load * n)), n, markov=settings.markov)
         ds["capacity"].loc[key] = float(fixed_point_capacity(bank)[0])
         store.finish(key, time.perf_counter() - t0)
         bar.update()

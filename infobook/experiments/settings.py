@@ -65,6 +65,19 @@ def _size(name: str, value: Any, minimum: int = 2) -> int:
     return int(value)
 
 
+def _markov(value: Any) -> float | None:
+    """The correlation ``p`` of Markov-chain patterns (None: independent bits), checked."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | np.floating):
+        raise ValueError(f"markov must be a probability or None, got {value!r}")
+    p = float(value)
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"markov is the probability that neighbouring bits agree, in [0, 1], "
+                         f"got {p}")  # fmt: skip
+    return p
+
+
 def record_difference(
     first: Mapping[str, Any] | str,
     second: Mapping[str, Any] | str,
@@ -231,6 +244,12 @@ class BaselineSettings(RunSettings):
     look_ahead: int = 5
     mpf_steps: int = 40_000
     dtype: str = "float64"
+    #: The patterns: None for independent fair bits, else the correlation ``p`` of the
+    #: Markov-chain patterns of :func:`infobook.hopfield.markov_patterns`.
+    markov: float | None = None
+    #: None: every load of the grid is trained. K: once every network of a rule has failed
+    #: (clean cue) at K loads in a row, its higher loads count as not stored, untrained.
+    stop_after: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "n_neurons", _size("n_neurons", self.n_neurons))
@@ -242,6 +261,11 @@ class BaselineSettings(RunSettings):
         object.__setattr__(self, "look_ahead", _size("look_ahead", self.look_ahead, 1))
         object.__setattr__(self, "mpf_steps", _size("mpf_steps", self.mpf_steps, 1))
         object.__setattr__(self, "dtype", Training(dtype=self.dtype).dtype)
+        object.__setattr__(self, "markov", _markov(self.markov))
+        if self.stop_after is not None:
+            object.__setattr__(self, "stop_after", _size("stop_after", self.stop_after, 1))
+            if 0.0 not in self.flips:
+                raise ValueError("stop_after reads the clean cue: include the flip fraction 0")
 
     def record(self) -> dict[str, Any]:
         return {
@@ -251,6 +275,8 @@ class BaselineSettings(RunSettings):
             "look_ahead": self.look_ahead,
             "mpf_steps": self.mpf_steps,
             "dtype": self.dtype,
+            **({} if self.markov is None else {"markov": self.markov}),
+            **({} if self.stop_after is None else {"stop_after": self.stop_after}),
         }
 
 
@@ -262,6 +288,9 @@ class CeilingSettings(RunSettings):
     kind: ClassVar[str] = "ceiling"
     seeds: tuple[int, ...] = tuple(range(10))
     max_load: float = 2.4
+    #: The patterns, as in :class:`BaselineSettings`: None for independent fair bits, else
+    #: the correlation ``p`` of Markov-chain patterns.
+    markov: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "seeds", parse_seeds(self.seeds))
@@ -269,9 +298,14 @@ class CeilingSettings(RunSettings):
         if not (np.isfinite(load) and load > 0):
             raise ValueError(f"max_load must be a positive load M/N, got {self.max_load}")
         object.__setattr__(self, "max_load", load)
+        object.__setattr__(self, "markov", _markov(self.markov))
 
     def record(self) -> dict[str, Any]:
-        return {"max_load": self.max_load, "seeds": list(self.seeds)}
+        return {
+            "max_load": self.max_load,
+            "seeds": list(self.seeds),
+            **({} if self.markov is None else {"markov": self.markov}),
+        }
 
 
 @dataclass(frozen=True)
