@@ -388,6 +388,8 @@ def _baselines_command(args) -> int:
             shown = goal if isinstance(goal, str) else "[" + ", ".join(f"{w:g}" for w in goal) + "]"
             label = f"G = {shown} ({args.epochs} epochs"
             label += f", {args.cue_flips:.0%} cue flips)" if args.cue_flips else ")"
+            if label in rules:
+                raise ValueError(f"two rules of --rules are both {label!r}: give each once")
             rules[label] = make_rule(goal, epochs=args.epochs, cue_flips=args.cue_flips)
         else:
             rules[name] = get_rule(name)[1]
@@ -526,6 +528,8 @@ def _seeds(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(
             f"seeds are a number K (seeds 0 .. K-1) or a range LO:HI, got {text!r}"
         ) from None
+    if not sep and stop < 1:
+        raise argparse.ArgumentTypeError(f"the number of seeds must be >= 1, got {text!r}")
     if first < 0 or stop <= first:
         raise argparse.ArgumentTypeError(
             f"seeds LO:HI need 0 <= LO < HI (at least one seed), got {text!r}"
@@ -561,9 +565,9 @@ def _common(p: argparse.ArgumentParser, seeds: int) -> None:
     p.add_argument(
         "--seeds",
         type=_seeds,
-        default=tuple(range(seeds)),
-        help=f"networks per load: a number K (seeds 0 .. K-1; default {seeds}) or a range "
-        "LO:HI (seeds LO .. HI-1, fresh networks for a held-out check)",
+        default=str(seeds),
+        help="networks per load: a number K (seeds 0 .. K-1) or a range LO:HI (seeds "
+        "LO .. HI-1, fresh networks for a held-out check)",
     )
     p.add_argument(
         "--backend",

@@ -389,8 +389,9 @@ def fixed_point_capacity(bank: Any) -> np.ndarray:
     visited in turn against the smallest threshold found so far: one least distance program
     (:func:`max_stability`'s) per neuron that keeps it, a bisection only for a neuron that
     lowers it. This is the quantity Cover's counting predicts
-    (:func:`cover_network_capacity`); the book's recall criterion (:math:`a_{\cos} \ge 0.95`)
-    tolerates a few wrong bits and so can lie a load step above it. Runs on the CPU.
+    (:func:`cover_network_capacity`); the book's recall criterion (:math:`a_{\cos} \ge 0.95`,
+    a mean overlap over the patterns) tolerates a few wrong bits or lost patterns and so can
+    lie above it. Runs on the CPU.
     """
     from .backend import to_numpy
 

@@ -107,8 +107,9 @@ def run_baselines(
     bits). ``stop_after``: once every network of a rule has failed from the clean cue (a_cos
     below 0.95) at ``stop_after`` finished loads in a row, its higher loads are marked done
     without training and count as not stored (NaN, which :func:`baseline_scan` reads as a
-    failure); capacity curves fall steeply past their edge, and the skipped loads are the
-    expensive ones. Default: every load is trained.
+    failure; such an entry has ``seconds`` 0, and ``on_load_done`` is not called for it);
+    this assumes, as the capacity does, that a curve does not rise again past its edge, and the
+    skipped loads are the expensive ones. Default: every load is trained.
 
     Returns the dataset with ``a_cos``, ``a_theta`` and ``fixed`` (dims ``rule, alpha, seed,
     flip``), ``done`` and ``seconds`` (dims ``rule, alpha``). :func:`baseline_scan` turns it into
