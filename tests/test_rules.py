@@ -193,6 +193,21 @@ def test_fixed_point_capacity_is_the_largest_load_with_every_neuron_separable():
     assert int(rules.fixed_point_capacity(bank[0, :10])) == 10  # all separable: M_max
 
 
+def test_a_nearly_degenerate_neuron_is_separable_despite_rounding():
+    """Correlated patterns where neuron 48 is separable with a margin of about 1e-4: the least
+    distance program's margins come out at 1 - 2e-7 for it; an LP (HiGHS) confirms the weights
+    exist, and the ceiling counts the pattern."""
+    from scipy.optimize import linprog
+
+    bank = hf.pattern_bank([10], 171, 100, markov=0.6)[0]
+    inputs = np.delete(bank, 48, axis=1) * bank[:, 48:49]
+    w = rules._max_stability_neuron(inputs)
+    assert w is not None and (inputs @ w).min() > 0.999
+    lp = linprog(np.zeros(99), A_ub=-inputs, b_ub=-np.ones(171), bounds=(None, None))
+    assert lp.status == 0  # feasible: weights with every margin >= 1 exist
+    assert rules._separable(bank, 48, 171)
+
+
 def test_hebbian_weights_are_symmetric_with_zero_diagonal_and_batched():
     p = hf.random_patterns(7, 30, seed=0, batch=(3,))
     w = hf.hebbian_weights(p)
