@@ -236,3 +236,36 @@ def test_a_page_rerun_with_overrides_says_so(tmp_path):
     text = out.read_text()
     assert "overrides in `mine.yaml`" in text and "overridden: `n_random = 7`" in text
     assert "Parameter set: `ci`" not in text
+
+
+def test_an_endless_wait_for_a_kernel_message_is_made_of_short_waits():
+    """A missed socket notification must not hang a build: a wait with no timeout becomes
+    waits of one slice each, repeated until the message comes; a wait with a timeout is
+    passed on unchanged."""
+    import asyncio
+    from queue import Empty
+
+    from jupyter_client.channels import AsyncZMQSocketChannel
+
+    from infobook.book.pipeline import _sliced, _waits_in_slices
+
+    asked = []
+
+    async def get_msg(self, timeout=None):
+        asked.append(timeout)
+        if len(asked) < 3:
+            raise Empty
+        return {"msg": "reply"}
+
+    sliced = _sliced(get_msg, slice_s=0.5)
+    assert asyncio.run(sliced(None)) == {"msg": "reply"}
+    assert asked == [0.5, 0.5, 0.5]
+    asked.clear()
+    asked.extend([None, None])  # the next call returns at once
+    assert asyncio.run(sliced(None, timeout=7)) == {"msg": "reply"}
+    assert asked[-1] == 7
+
+    original = AsyncZMQSocketChannel.get_msg
+    with _waits_in_slices():
+        assert AsyncZMQSocketChannel.get_msg is not original
+    assert AsyncZMQSocketChannel.get_msg is original

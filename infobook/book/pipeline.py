@@ -8,12 +8,13 @@ its steps are described in :mod:`infobook.book`, and the checks of the built sit
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -126,6 +127,47 @@ def load_parameters(path: Path | None) -> dict[str, Any]:
 # --------------------------------------------------------------------------- execution
 
 
+#: Longest single wait for a kernel message, in seconds (see :func:`_waits_in_slices`).
+WAIT_SLICE = 2.0
+
+
+def _sliced(get_msg: Any, slice_s: float = WAIT_SLICE) -> Any:
+    """``get_msg`` of a kernel channel whose endless waits (``timeout=None``) are made of
+    waits of at most ``slice_s`` seconds, repeated until a message comes."""
+    from queue import Empty
+
+    async def get_msg_sliced(self: Any, timeout: float | None = None) -> Any:
+        if timeout is not None:
+            return await get_msg(self, timeout)
+        while True:
+            try:
+                return await get_msg(self, slice_s)
+            except Empty:
+                continue
+
+    return get_msg_sliced
+
+
+@contextlib.contextmanager
+def _waits_in_slices() -> Iterator[None]:
+    """While executing a chapter, wait for kernel messages in slices (:func:`_sliced`).
+
+    nbclient waits for a cell's reply and output with no timeout, and an asynchronous zmq wait
+    wakes only on its socket's notification: a notification that is missed leaves the kernel
+    idle and the build waiting forever (seen once on the widget cell of the first chapter; the
+    upstream report is jupyter/nbclient#312). A wait that ends by its timeout polls the socket
+    itself, so slices of a few seconds turn a missed notification into a delay of one slice.
+    """
+    from jupyter_client.channels import AsyncZMQSocketChannel
+
+    original = AsyncZMQSocketChannel.get_msg
+    AsyncZMQSocketChannel.get_msg = _sliced(original)  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        AsyncZMQSocketChannel.get_msg = original  # type: ignore[method-assign]
+
+
 def execute_chapter(
     source: Path,
     output: Path,
@@ -163,17 +205,18 @@ def execute_chapter(
     before = {k: os.environ.get(k) for k in extra}
     os.environ.update(extra)
     try:
-        papermill.execute_notebook(
-            nb,
-            str(output),
-            parameters=parameters,
-            kernel_name="python3",
-            cwd=str(cwd or source.parent),
-            progress_bar=progress,
-            log_output=False,
-            # the kernel's start-up notice about TCP transport on the loopback is not for readers
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],
-        )
+        with _waits_in_slices():
+            papermill.execute_notebook(
+                nb,
+                str(output),
+                parameters=parameters,
+                kernel_name="python3",
+                cwd=str(cwd or source.parent),
+                progress_bar=progress,
+                log_output=False,
+                # the kernel's start-up notice about TCP on the loopback is not for readers
+                extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            )
     finally:
         for key, value in before.items():
             if value is None:
