@@ -438,6 +438,23 @@ def loads_to_patterns(alphas: Sequence[float], n_neurons: int) -> np.ndarray:
     return m
 
 
+def grid_floor(patterns: Any, alphas: Sequence[float], n_neurons: int) -> np.ndarray:
+    """The largest load of the grid ``alphas`` at which a network of ``n_neurons`` holds at
+    most ``patterns`` patterns (:func:`loads_to_patterns`), for each entry of ``patterns``;
+    0 where no load of the grid is that small, NaN where ``patterns`` is NaN.
+
+    Puts an exact capacity in patterns (the fixed-point ceiling) on the load grid on which a
+    bisection finds a learning rule's capacity, so that the two compare like for like.
+    """
+    grid = np.sort(np.asarray(alphas, dtype=float))
+    ms = loads_to_patterns(grid, n_neurons)
+    p = np.asarray(patterns, dtype=float)
+    counts = np.rint(np.where(np.isfinite(p), p, 0))  # alpha * N may miss the integer by 1 ulp
+    at = np.searchsorted(ms, counts, side="right")
+    floor = np.where(at > 0, grid[np.maximum(at - 1, 0)], 0.0)
+    return np.where(np.isfinite(p), floor, np.nan)
+
+
 def _check_sizes(**sizes: int) -> None:
     for name, v in sizes.items():
         if int(v) != v or v < 1:

@@ -226,3 +226,16 @@ def test_recall_of_the_moving_cues_only_equals_the_whole_batch_update(zero_field
     assert got.states.dtype == ref.states.dtype
     np.testing.assert_array_equal(got.states, ref.states)
     np.testing.assert_array_equal(got.steps, ref.steps)
+
+
+def test_grid_floor_puts_a_pattern_count_on_the_load_grid():
+    grid = hf.published_alphas()  # 0.01 ... 2.01, step 0.05
+    # at N = 100 the loads 1.61 and 1.66 hold 161 and 166 patterns
+    floors = hf.grid_floor([161, 165, 166, 0, 10_000, np.nan], grid, 100)
+    np.testing.assert_allclose(floors[:5], [1.61, 1.61, 1.66, 0.0, 2.01])
+    assert np.isnan(floors[5])
+    # the floor is the largest load whose patterns fit, whatever the grid's order
+    for m in range(0, 210):
+        f = hf.grid_floor([m], grid[::-1], 100)[0]
+        fits = grid[hf.loads_to_patterns(grid, 100) <= m]
+        assert f == (fits.max() if fits.size else 0.0)
