@@ -441,7 +441,9 @@ def loads_to_patterns(alphas: Sequence[float], n_neurons: int) -> np.ndarray:
 def grid_floor(patterns: Any, alphas: Sequence[float], n_neurons: int) -> np.ndarray:
     """The largest load of the grid ``alphas`` at which a network of ``n_neurons`` holds at
     most ``patterns`` patterns (:func:`loads_to_patterns`), for each entry of ``patterns``;
-    0 where no load of the grid is that small, NaN where ``patterns`` is NaN.
+    0 where no load of the grid is that small, NaN where ``patterns`` is not finite.
+    ``patterns`` are pattern counts: each is rounded to the nearest integer first, so that a
+    count computed as ``alpha_c * N`` is read as the integer it stands for.
 
     Puts an exact capacity in patterns (the fixed-point ceiling) on the load grid on which a
     bisection finds a learning rule's capacity, so that the two compare like for like.

@@ -231,9 +231,14 @@ def test_recall_of_the_moving_cues_only_equals_the_whole_batch_update(zero_field
 def test_grid_floor_puts_a_pattern_count_on_the_load_grid():
     grid = hf.published_alphas()  # 0.01 ... 2.01, step 0.05
     # at N = 100 the loads 1.61 and 1.66 hold 161 and 166 patterns
-    floors = hf.grid_floor([161, 165, 166, 0, 10_000, np.nan], grid, 100)
+    floors = hf.grid_floor([161, 165, 166, 0, 10_000, np.nan, np.inf], grid, 100)
     np.testing.assert_allclose(floors[:5], [1.61, 1.61, 1.66, 0.0, 2.01])
-    assert np.isnan(floors[5])
+    assert np.isnan(floors[5:]).all()
+    # a count given as alpha_c * N is read as the integer it stands for
+    assert hf.grid_floor([1.66 * 100 - 1e-9], grid, 100)[0] == 1.66
+    # at small N several loads hold the same number of patterns: the largest of them
+    small = hf.grid_floor([5, 6], grid, 10)  # 0.46 and 0.51 both hold 5 at N = 10
+    np.testing.assert_allclose(small, [0.51, 0.61])
     # the floor is the largest load whose patterns fit, whatever the grid's order
     for m in range(0, 210):
         f = hf.grid_floor([m], grid[::-1], 100)[0]
