@@ -17,6 +17,7 @@ from infobook import rules
 from infobook.experiments import (
     baseline_f_max,
     baseline_scan,
+    finished_ceilings,
     load_results,
     merge_baselines,
     run_baselines,
@@ -449,6 +450,8 @@ def test_fixed_point_ceiling_run_resumes_and_matches_the_direct_computation(tmp_
     with pytest.raises(Stop):
         run_fixed_point_ceiling(out, [12, 20], 2, progress=False, on_network_done=stop_after_three)
     assert int(load_results(out).done.sum()) == 3
+    partial = finished_ceilings([out, tmp_path / "absent.nc"])  # finished networks only
+    assert sorted(partial) == sorted(seen)
     again = []
     ds = run_fixed_point_ceiling(
         out, [12, 20], 2, progress=False, on_network_done=lambda n, s: again.append((n, s))
@@ -458,6 +461,9 @@ def test_fixed_point_ceiling_run_resumes_and_matches_the_direct_computation(tmp_
         direct = rules.fixed_point_capacity(hf.pattern_bank([0, 1], int(np.ceil(2.4 * n)), n))
         np.testing.assert_array_equal(ds.capacity.sel(n_neurons=n).values, direct)
     np.testing.assert_allclose(ds.alpha_c.values, ds.capacity.values / [[12], [20]])
+    assert finished_ceilings([out]) == {
+        (n, s): int(ds.capacity.sel(n_neurons=n, seed=s)) for n in (12, 20) for s in (0, 1)
+    }
     with pytest.raises(ValueError, match="other settings"):
         run_fixed_point_ceiling(out, [12], 2, max_load=2.0, progress=False)
     # correlated patterns: the banks are the seeds' Markov chains

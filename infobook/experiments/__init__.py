@@ -35,7 +35,7 @@ from .capacity import (
     run_capacity,
     stored_run_summary,
 )
-from .ceiling import load_ceiling, run_fixed_point_ceiling
+from .ceiling import finished_ceilings, load_ceiling, run_fixed_point_ceiling
 from .measures import run_measures
 from .settings import (
     BaselineSettings,
@@ -64,8 +64,9 @@ __all__ = [
     "ALWAYS_RECALLED", "ATOMS", "BASELINE_RULES", "BaselineSettings", "CapacitySettings",
     "CeilingSettings", "FLIP_FRACTIONS", "GRID_VALUES", "MeasureSettings", "RESULT_VARS",
     "RunSettings", "RunStore", "SweepSettings", "baseline_f_max", "baseline_scan",
-    "capacity_curve", "capacity_settings", "capacity_summary", "goal_capacity", "goal_grid",
-    "goal_slice", "latest_baselines", "load_ceiling", "load_results", "merge_baselines",
+    "capacity_curve", "capacity_settings", "capacity_summary", "finished_ceilings",
+    "goal_capacity", "goal_grid", "goal_slice", "latest_baselines", "load_ceiling",
+    "load_results", "merge_baselines",
     "merge_results", "optimise_goal", "parse_alphas", "parse_goals", "parse_seeds", "provenance",
     "run_baselines", "run_capacity", "run_fixed_point_ceiling", "run_measures", "run_sweep",
     "save_atomic", "stored_run_summary", "sweep_median",

@@ -11,7 +11,7 @@ Command line (see ``python -m infobook ceiling --help``)::
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -91,3 +91,20 @@ def load_ceiling(path: Path | str) -> Any:
     ds = load_results(path)
     ds["alpha_c"] = ds.capacity / ds.n_neurons
     return ds
+
+
+def finished_ceilings(paths: Iterable[Path | str]) -> dict[tuple[int, int], int]:
+    """The exact ceiling, in patterns, of every finished network of the ceiling files
+    ``paths`` that exist, keyed by ``(N, seed)``; a later file's entry wins. The seed names
+    the network's pattern bank, so a capacity run with the same seed and N has the same
+    patterns and compares with this ceiling network by network."""
+    out: dict[tuple[int, int], int] = {}
+    for path in map(Path, paths):
+        if not path.exists():
+            continue
+        ds = load_results(path)
+        done = ds.done.values == 1
+        for i, j in zip(*np.nonzero(done), strict=True):
+            n, seed = int(ds.n_neurons.values[i]), int(ds.seed.values[j])
+            out[n, seed] = int(ds.capacity.values[i, j])
+    return out
